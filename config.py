@@ -1,0 +1,63 @@
+"""Settings read from the environment, with safe defaults for development."""
+import os
+from datetime import timedelta
+
+
+class Config:
+    ENV_NAME = os.environ.get("REGISTRY_ENV", "production")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # A relative SQLite path is resolved inside the instance folder by create_app.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = os.environ.get("REDIS_URL")
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+    MAX_CONTENT_LENGTH = 55 * 1024 * 1024
+
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    RATELIMIT_DEFAULT = "600 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    PAGE_SIZE = 50
+    DEVELOPMENT_TOOLS = False  # commands such as `registry totp-code`
+    TOTP_ISSUER = "So Ngoai vu Thanh Hoa"
+
+    @classmethod
+    def from_environment(cls) -> dict:
+        """Return the settings as a dict, chosen by REGISTRY_ENV."""
+        chosen = {"development": DevelopmentConfig, "testing": TestingConfig}.get(
+            cls.ENV_NAME, Config
+        )
+        return {key: getattr(chosen, key) for key in dir(chosen) if key.isupper()}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-not-secret"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    DEVELOPMENT_TOOLS = True
+
+
+class TestingConfig(DevelopmentConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    PASSWORD_HASH_FAST = True

@@ -1,0 +1,1 @@
+"""Pieces every domain shares: time, text folding, errors, security headers."""

@@ -1,0 +1,145 @@
+"""Wiring shared by every domain: extensions, database, locale, errors, headers."""
+import logging
+import secrets
+
+from flask import Flask, g, has_request_context, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    """Initialise extensions and the request-wide behaviour on app."""
+    _configure_logging(app)
+    _configure_database(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    _configure_limiter(app)
+    login_manager.init_app(app)
+
+    from registry.core import errors, templating
+
+    errors.init_app(app)
+    templating.init_app(app)
+    app.after_request(_finish_transaction)
+    app.after_request(_security_headers)
+    app.before_request(_make_nonce)
+    app.teardown_request(_rollback_on_error)
+
+
+def select_locale() -> str:
+    """Return the language chosen in the session, else Vietnamese."""
+    chosen = session.get("lang") if has_request_context() else None
+    return chosen if chosen in ("vi", "en") else "vi"
+
+
+def wants_write() -> None:
+    """Mark the current request as one that writes, so SQLite locks early."""
+    g.writes = True
+
+
+def keep_changes_on_error() -> None:
+    """Commit this request's changes even though it answers with an error."""
+    g.keep_changes = True
+
+
+def _migrations_dir() -> str:
+    import os
+
+    from registry import ROOT
+
+    return os.path.join(ROOT, "migrations")
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    db.init_app(app)
+
+
+def _configure_limiter(app: Flask) -> None:
+    if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    limiter.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    # Let SQLAlchemy's "begin" event issue BEGIN itself, so that it can choose
+    # IMMEDIATE for writers: concurrent writers then wait instead of failing.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _is_writer() else "BEGIN")
+
+
+def _is_writer() -> bool:
+    if not has_request_context():
+        return True
+    return request.method not in READ_METHODS or bool(g.get("writes"))
+
+
+def _make_nonce() -> None:
+    g.csp_nonce = secrets.token_urlsafe(16)
+
+
+def _finish_transaction(response):
+    if response.status_code < 400 or g.get("keep_changes"):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _rollback_on_error(error) -> None:
+    if error is not None:
+        db.session.rollback()
+
+
+def _security_headers(response):
+    nonce = g.get("csp_nonce", "")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; "
+        f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint and request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+

@@ -1,0 +1,14 @@
+"""Timestamps are stored in UTC; display converts to Vietnam time."""
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Return value as aware UTC; SQLite hands back naive datetimes."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

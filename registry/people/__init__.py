@@ -1,0 +1,7 @@
+"""The people domain."""
+
+
+def init_app(app) -> None:
+    from registry.people import views
+
+    app.register_blueprint(views.bp)

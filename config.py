@@ -25,6 +25,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
     WTF_CSRF_ENABLED = True
+    WTF_I18N_ENABLED = False  # registry.core.forms.Form translates the messages itself
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
     MAX_CONTENT_LENGTH = 55 * 1024 * 1024
 

@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.from_mapping(Config.from_environment())
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(ROOT, "translations")
     if config:
         app.config.from_mapping(config)
     _check_settings(app)

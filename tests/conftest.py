@@ -2,6 +2,8 @@
 import itertools
 import os
 
+os.environ["REGISTRY_ENV"] = "testing"  # read by config.py at import
+
 import pytest
 from sqlalchemy import text
 

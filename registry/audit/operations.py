@@ -10,6 +10,14 @@ from registry.extensions import db
 
 log = logging.getLogger(__name__)
 
+# The kinds of event, for the filter on the audit page.
+ACTIONS = (
+    "login.success", "login.failed", "login.throttled", "logout", "access.refused",
+    "user.create", "user.update", "user.password", "user.totp",
+    "person.create", "person.update", "person.status", "person.identity_viewed",
+    "person.police_note", "export",
+)
+
 
 def record(
     action: str,

@@ -16,7 +16,8 @@ def init_app(app: Flask) -> None:
     """Initialise extensions and the request-wide behaviour on app."""
     _configure_logging(app)
     _configure_database(app)
-    migrate.init_app(app, db, directory=_migrations_dir())
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True,
+                     compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     _configure_limiter(app)

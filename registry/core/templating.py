@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
     app.jinja_env.globals["current_lang"] = lambda: str(get_locale() or "vi")
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["country_label"] = country_label
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -33,6 +34,15 @@ def format_dmy_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return _local(value).strftime("%d/%m/%Y %H:%M")
+
+
+def country_label(code: str | None) -> str:
+    """Return the name of a country in the interface language."""
+    if not code:
+        return ""
+    from registry.places.operations import country_name
+
+    return country_name(code, str(get_locale() or "vi"))
 
 
 def url_with(**changes) -> str:

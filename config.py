@@ -30,6 +30,10 @@ class Config:
     MAX_CONTENT_LENGTH = 55 * 1024 * 1024
 
     LOGIN_MAX_FAILURES = 10
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    LOGIN_RATE_LIMIT = "20 per minute; 200 per hour"
+    # How many reverse proxies stand in front of the app (for the client address).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
     RATELIMIT_DEFAULT = "600 per minute"
     RATELIMIT_HEADERS_ENABLED = True
@@ -53,6 +57,7 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     DEVELOPMENT_TOOLS = True
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class TestingConfig(DevelopmentConfig):

@@ -27,6 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
     from registry.core import setup
 
     setup.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_domains(app)
     log.debug("Application created for %s", app.config["ENV_NAME"])
     return app

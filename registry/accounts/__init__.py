@@ -2,6 +2,9 @@
 
 
 def init_app(app) -> None:
-    from registry.accounts import views
+    """Register the pages, the session checks and the commands of accounts."""
+    from registry.accounts import access, cli, views
 
     app.register_blueprint(views.bp)
+    access.init_app(app)
+    cli.init_app(app)

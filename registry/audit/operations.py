@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 # The kinds of event, for the filter on the audit page.
 ACTIONS = (
     "login.success", "login.failed", "login.throttled", "logout", "access.refused",
-    "user.create", "user.update", "user.password", "user.totp",
+    "session.end", "user.create", "user.update", "user.activate", "user.deactivate",
+    "user.sign_out_all", "user.password", "user.totp",
     "person.create", "person.update", "person.status", "person.identity_viewed",
     "person.police_note", "export",
 )

@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 
 TITLES = {
     400: _l("The request could not be understood"),
+    401: _l("Please sign in"),
     403: _l("You do not have access to this page"),
     404: _l("Page not found"),
     405: _l("This action is not allowed here"),
@@ -61,7 +62,7 @@ def _http_error(error: HTTPException):
     if code in (401, 403):
         _audit_refusal(code)
     message = error.description if getattr(error, "show_message", False) else None
-    return render_error(code if code in TITLES or code == 401 else code, message)
+    return render_error(code, message)
 
 
 def _bad_input(error: BadInput):

@@ -34,6 +34,9 @@ def app(tmp_path_factory):
         schema.load_reference_data()
         db.session.commit()
     yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -229,3 +229,33 @@ def test_district_cannot_move_a_person_out_of_its_areas(app_ctx, client, make_us
     assert response.status_code == 422
     db.session.expire_all()
     assert db.session.get(Person, person.id).hometown_code == BIM_SON
+
+
+def test_a_divided_former_commune_asks_which_unit_then_keeps_the_name_given(
+        app_ctx, client, make_user, login_as):
+    login_as(make_user("officer"))
+
+    asked = client.post("/people/new", data=person_form(hometown="Đông Thọ", hometown_code=""))
+    saved = client.post("/people/new", data=person_form(hometown="Đông Thọ",
+                                                        hometown_code="14797"))
+
+    assert asked.status_code == 422
+    assert 'type="radio" name="hometown_code"' in asked.get_data(as_text=True)
+    assert saved.status_code == 302
+    person = db.session.scalar(select(Person))
+    assert (person.hometown_code, person.hometown_former_code, person.hometown_given) == (
+        "14797", "14758", "Đông Thọ")
+
+
+def test_an_unmarked_name_that_fits_two_communes_is_never_guessed(
+        app_ctx, client, make_user, login_as):
+    login_as(make_user("officer"))
+
+    unmarked = client.post("/people/new", data=person_form(hometown="hoang quy, hoang hoa",
+                                                           hometown_code=""))
+    marked = client.post("/people/new", data=person_form(hometown="Hoằng Quý", hometown_code=""))
+
+    assert unmarked.status_code == 422
+    assert unmarked.get_data(as_text=True).count('name="hometown_code"') >= 2
+    assert marked.status_code == 302
+    assert db.session.scalar(select(Person.hometown_former_code)) == "15916"

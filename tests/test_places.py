@@ -322,3 +322,17 @@ def test_overlong_query_is_cut_not_refused(client):
 
     assert response.status_code == 200
     assert response.json == []
+
+
+def test_admin_sees_the_units_with_their_former_communes(client, make_user, login_as):
+    login_as(make_user("admin"))
+
+    page = client.get("/places/").get_data(as_text=True)
+
+    assert "Phường Hàm Rồng" in page and "Đông Thọ" in page
+
+
+def test_reference_data_page_is_for_admins_only(client, make_user, login_as):
+    login_as(make_user("officer"))
+
+    assert client.get("/places/").status_code == 403

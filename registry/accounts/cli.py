@@ -14,6 +14,7 @@ def init_app(app) -> None:
     """Add the account commands to `flask registry`."""
     registry_cli.add_command(create_user_command)
     registry_cli.add_command(totp_code_command)
+    registry_cli.add_command(create_demo_staff_command)
 
 
 @click.command("create-user")
@@ -53,6 +54,42 @@ def totp_code_command(email: str) -> None:
     if user is None or not user.totp_secret:
         raise click.ClickException(f"{email} has no two-factor secret.")
     click.echo(pyotp.TOTP(user.totp_secret).now())
+
+
+# One account per role for trying the registry out; Hoằng Hóa is a former district.
+DEMO_STAFF = (
+    ("admin@example.test", roles.ADMIN, "Quản trị viên (demo)", ()),
+    ("officer@example.test", roles.OFFICER, "Cán bộ Sở Ngoại vụ (demo)", ()),
+    ("police@example.test", roles.POLICE, "Cán bộ Công an tỉnh (demo)", ()),
+    ("district@example.test", roles.DISTRICT, "Cán bộ huyện Hoằng Hóa cũ (demo)", ("399",)),
+    ("viewer@example.test", roles.VIEWER, "Sở Kế hoạch (demo)", ()),
+)
+
+
+@click.command("create-demo-staff")
+@click.option("--reset-admin", is_flag=True,
+              help="Issue a new one-time password for the demo admin if it exists.")
+@with_appcontext
+def create_demo_staff_command(reset_admin: bool) -> None:
+    """Create one demo account per role (development only) and print how to sign in."""
+    if not current_app.config.get("DEVELOPMENT_TOOLS"):
+        raise click.ClickException("create-demo-staff is a development tool; it is off here.")
+    printed = []
+    for email, role, name, area_codes in DEMO_STAFF:
+        user = operations.find_user(email)
+        if user is None:
+            areas = [operations.area_for_code(code) for code in area_codes]
+            user, one_time = operations.create_user(email, role, name, areas)
+            secret = operations.provision_two_factor(user)
+            printed.append((user, one_time, secret))
+        elif reset_admin and role == roles.ADMIN:
+            secret = user.totp_secret if user.is_totp_confirmed else \
+                operations.provision_two_factor(user)
+            printed.append((user, operations.reset_password(user), secret))
+    db.session.commit()
+    for user, one_time, secret in printed:
+        _print_account(user, one_time, secret)
+        click.echo(f"  current code: flask --app wsgi registry totp-code {user.email}\n")
 
 
 def _print_account(user, one_time: str, secret: str | None) -> None:

@@ -1,4 +1,5 @@
 """Creating and changing staff accounts, and the steps of signing in."""
+import hashlib
 import hmac
 import logging
 import secrets
@@ -77,7 +78,7 @@ def create_user(email: str, role: str, full_name: str, areas: list[tuple[str, st
     db.session.flush()
 
     audit.record("user.create", user, details=_snapshot(user))
-    log.info("User %s created with role %s", email, role)
+    log.info("User %s created with role %s", user.id, role)
     return user, one_time
 
 
@@ -101,7 +102,7 @@ def update_user(user: User, role: str, full_name: str, areas: list[tuple[str, st
         _rotate_token(user)  # the new role may need two-factor sign-in first
     db.session.flush()
     audit.record("user.update", user, details=changes)
-    log.info("User %s changed: %s", user.email, ", ".join(sorted(changes)))
+    log.info("User %s changed: %s", user.id, ", ".join(sorted(changes)))
     return user
 
 
@@ -117,7 +118,7 @@ def set_active(user: User, active: bool, actor: User | None = None) -> None:
     db.session.flush()
 
     audit.record("user.activate" if active else "user.deactivate", user)
-    log.info("User %s %s", user.email, "activated" if active else "deactivated")
+    log.info("User %s %s", user.id, "activated" if active else "deactivated")
 
 
 def reset_password(user: User) -> str:
@@ -129,7 +130,7 @@ def reset_password(user: User) -> str:
     db.session.flush()
 
     audit.record("user.password_reset", user)
-    log.info("Password of %s reset", user.email)
+    log.info("Password of %s reset", user.id)
     return one_time
 
 
@@ -142,7 +143,7 @@ def reset_two_factor(user: User) -> None:
     db.session.flush()
 
     audit.record("user.totp_reset", user)
-    log.info("Two-factor sign-in of %s reset", user.email)
+    log.info("Two-factor sign-in of %s reset", user.id)
 
 
 def force_sign_out(user: User) -> None:
@@ -151,7 +152,7 @@ def force_sign_out(user: User) -> None:
     db.session.flush()
 
     audit.record("user.sign_out_all", user)
-    log.info("All sessions of %s ended", user.email)
+    log.info("All sessions of %s ended", user.id)
 
 
 def provision_two_factor(user: User) -> str:
@@ -162,7 +163,7 @@ def provision_two_factor(user: User) -> str:
     db.session.flush()
 
     audit.record("user.totp_issue", user)
-    log.info("Two-factor secret issued for %s", user.email)
+    log.info("Two-factor secret issued for %s", user.id)
     return user.totp_secret
 
 
@@ -177,7 +178,7 @@ def set_language(user: User, lang: str) -> None:
     audit.record("user.update", user, details={"preferred_lang": [user.preferred_lang, lang]})
     user.preferred_lang = lang
     db.session.flush()
-    log.info("User %s chose language %s", user.email, lang)
+    log.info("User %s chose language %s", user.id, lang)
 
 
 # Reading accounts and places
@@ -264,7 +265,7 @@ def change_password(user: User, current: str, new: str) -> str | None:
     login_user(user)  # this session takes the new token; the others are now stale
 
     audit.record("user.password_change", user)
-    log.info("User %s changed their password", user.email)
+    log.info("User %s changed their password", user.id)
     return advance(user)
 
 
@@ -343,7 +344,7 @@ def confirm_enrolment(user: User, code: str) -> str | None:
     db.session.flush()
 
     audit.record("user.totp_enable", user)
-    log.info("User %s turned on two-factor sign-in", user.email)
+    log.info("User %s turned on two-factor sign-in", user.id)
     return advance(user)
 
 
@@ -359,7 +360,7 @@ def disable_two_factor(user: User, code: str) -> None:
     db.session.flush()
 
     audit.record("user.totp_disable", user)
-    log.info("User %s turned off two-factor sign-in", user.email)
+    log.info("User %s turned off two-factor sign-in", user.id)
 
 
 def pending_step(user: User) -> str | None:
@@ -411,10 +412,16 @@ def _refuse_if_throttled(email: str, address: str) -> None:
     if not is_throttled(email, address):
         return
     audit.record("login.throttled", details={"email": email})
-    log.warning("Sign-in for %s from %s refused: too many failures", email, address)
+    log.warning("Sign-in for account key %s from %s refused: too many failures",
+                _account_key(email), address)
     minutes = int(current_app.config["LOGIN_FAILURE_WINDOW"].total_seconds() // 60)
     raise SignInRefused(_("Too many failed sign-in attempts. Please wait %(minutes)d minutes "
                           "and try again.", minutes=minutes), throttled=True)
+
+
+def _account_key(email: str) -> str:
+    # Logs carry no personal data: a short digest lets operators correlate lines.
+    return hashlib.sha256(email.encode()).hexdigest()[:10]
 
 
 def _record_failure(email: str, address: str, reason: str, user: User | None) -> None:
@@ -425,7 +432,8 @@ def _record_failure(email: str, address: str, reason: str, user: User | None) ->
     db.session.flush()
 
     audit.record("login.failed", user, details={"email": email, "reason": reason})
-    log.warning("Sign-in failed for %s from %s (%s)", email, address, reason)
+    log.warning("Sign-in failed for account key %s from %s (%s)", _account_key(email),
+                address, reason)
 
 
 def _accept_code(user: User, secret: str | None, code: str) -> bool:
@@ -448,7 +456,7 @@ def _upgrade_hash(user: User, password: str) -> None:
     if not passwords.needs_rehash(user.password_hash):
         return
     user.password_hash = passwords.hash_password(password)
-    log.info("Password hash of %s renewed with current parameters", user.email)
+    log.info("Password hash of %s renewed with current parameters", user.id)
 
 
 def _start_session(user: User, next_url: str | None) -> None:
@@ -467,7 +475,7 @@ def _complete_sign_in(user: User) -> None:
     db.session.flush()
 
     audit.record("login.success", user, actor=user)
-    log.info("User %s signed in", user.email)
+    log.info("User %s signed in", user.id)
 
 
 # Sessions
@@ -518,7 +526,7 @@ def sign_out(user: User) -> None:
     _rotate_token(user)
     db.session.flush()
     audit.record("logout", user, actor=user)
-    log.info("User %s signed out", user.email)
+    log.info("User %s signed out", user.id)
 
     logout_user()
     for key in AUTH_KEYS:

@@ -1,20 +1,30 @@
-"""Building the schema and loading reference data, for tests and first setup."""
+"""Building the schema from the migrations, for tests, benchmarks and first setup."""
+from sqlalchemy import text
+
 from registry.extensions import db
 
 
 def reset(drop_first: bool = False) -> None:
-    """Create every table (dropping them first if asked), with search indexes."""
-    from registry import accounts, audit, people, places  # noqa: F401  (models)
-    from registry.accounts import models as _a  # noqa: F401
-    from registry.audit import models as _au  # noqa: F401
-    from registry.people import models as _p, search
-    from registry.places import models as _pl  # noqa: F401
+    """Bring the schema to the newest migration, dropping everything first if asked."""
+    import flask_migrate
 
     if drop_first:
-        search.uninstall(db.engine)
-        db.drop_all()
-    db.create_all()
-    search.install(db.engine)
+        drop_everything()
+    flask_migrate.upgrade()
+
+
+def drop_everything() -> None:
+    """Drop every table of the registry, its search index and the migration stamp."""
+    from registry.people import search
+
+    _import_models()
+    db.session.remove()
+    with db.engine.begin() as connection:
+        search.uninstall(connection)
+        db.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP FUNCTION IF EXISTS audit_event_is_append_only"))
 
 
 def load_reference_data() -> None:
@@ -22,3 +32,17 @@ def load_reference_data() -> None:
     from registry.places import operations
 
     operations.load_units()
+
+
+def _import_models() -> None:
+    from registry.accounts import models as accounts  # noqa: F401
+    from registry.audit import models as audit  # noqa: F401
+    from registry.people import models as people  # noqa: F401
+    from registry.places import models as places  # noqa: F401
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Tell Alembic to leave alone the search index objects created by hand."""
+    if type_ == "table" and name and name.startswith("person_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_person_name_trgm")

@@ -16,8 +16,10 @@ def init_app(app: Flask) -> None:
     """Initialise extensions and the request-wide behaviour on app."""
     _configure_logging(app)
     _configure_database(app)
+    from registry.core.schema import include_object
+
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True,
-                     compare_type=True)
+                     compare_type=True, include_object=include_object)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     _configure_limiter(app)
@@ -94,6 +96,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A larger page cache and memory-mapped reads keep searches over a million
+    # people fast; mmap shares the operating system's cache between workers.
+    cursor.execute("PRAGMA cache_size=-32768")
+    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 

@@ -5,6 +5,7 @@ from wtforms import (BooleanField, FieldList, HiddenField, SelectField, StringFi
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from registry.core.errors import BadInput
 from registry.core.forms import Form, choices
 from registry.people import normalise
 from registry.people.normalise import Invalid
@@ -131,6 +132,7 @@ class PersonForm(Form):
         if not may_set_status:
             del self.status
         self.cleaned: dict = {}
+        self.hometown_choices: list[tuple[str, str]] = []
 
     def validate_full_name(self, field) -> None:
         _run(normalise.check_person_name, field.data.strip() if field.data else "")
@@ -146,8 +148,11 @@ class PersonForm(Form):
 
         try:
             found = places_forms.validate_hometown_input(field.data, self.hometown_code.data)
-        except Exception as error:  # BadInput carries the user-facing message
-            raise ValidationError(getattr(error, "message", str(error))) from None
+        except places_forms.HometownChoice as error:
+            self.hometown_choices = error.choices
+            raise ValidationError(error.message) from None
+        except BadInput as error:
+            raise ValidationError(error.message) from None
         self.cleaned["hometown"] = found
 
     def validate_phones(self, field) -> None:

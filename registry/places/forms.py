@@ -8,6 +8,14 @@ from registry.places.operations import Resolution
 FIELD = "hometown"
 
 
+class HometownChoice(BadInput):
+    """A hometown that fits several units: the user must pick one of choices."""
+
+    def __init__(self, message: str, choices: list[tuple[str, str]]):
+        super().__init__(message, FIELD)
+        self.choices = choices
+
+
 def validate_hometown_input(
     text: str | None, chosen_unit_code: str | None = None
 ) -> tuple[str | None, str | None, str | None]:
@@ -42,7 +50,8 @@ def _chosen_only(code: str | None) -> tuple[str | None, None, None]:
 def _choice_among(found: Resolution, code: str | None) -> tuple[str, str | None, str]:
     unit = next((unit for unit in found.candidates if unit.code == code), None)
     if unit is None:
-        raise BadInput(_choose_message(found), FIELD)
+        choices = [(unit.code, unit.full_name) for unit in found.candidates]
+        raise HometownChoice(_choose_message(found), choices)
 
     if found.status == operations.SPLIT:
         unit = operations.resolve_unit_choice(found.former.code, unit.code)

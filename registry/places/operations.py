@@ -15,7 +15,7 @@ import pycountry
 from babel import Locale, UnknownLocaleError
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from registry.core.text import fold, has_diacritics, nfc, tone_key
@@ -56,35 +56,36 @@ def load_units() -> int:
     """Insert the vendored units when the unit table is empty; return units added."""
     if db.session.scalar(select(func.count()).select_from(Unit)):
         return 0
-    data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    rows = reference_rows()
 
-    db.session.add_all(_reference_rows(data))
+    for model in (FormerDistrict, Unit, FormerCommune, Succession):
+        db.session.execute(insert(model), rows[model.__tablename__])
     db.session.flush()
 
     log.info("Loaded %d units, %d former districts and %d former communes",
-             len(data["units"]), len(data["former_districts"]),
-             len(data["former_communes"]))
-    return len(data["units"])
+             len(rows["unit"]), len(rows["former_district"]), len(rows["former_commune"]))
+    return len(rows["unit"])
 
 
-def _reference_rows(data: dict) -> list:
-    rows: list = [
-        FormerDistrict(code=item["code"], name=item["name"], kind=item["kind"],
-                       name_folded=fold(item["name"]))
-        for item in data["former_districts"]
-    ]
-    rows += [Unit(code=item["code"], name=item["name"], kind=item["kind"],
-                  name_folded=fold(item["name"])) for item in data["units"]]
-    for item in data["former_communes"]:
-        rows.append(FormerCommune(
-            code=item["code"], name=item["name"], kind=item["kind"],
-            name_folded=fold(item["name"]), district_code=item["district"],
-            is_split=item.get("is_split", False),
-        ))
-        main = item.get("main", item["successors"][0])
-        rows += [Succession(former_code=item["code"], unit_code=code, is_main=code == main)
-                 for code in item["successors"]]
-    return rows
+def reference_rows() -> dict[str, list[dict]]:
+    """Return the vendored units as plain rows by table name (migrations use it too)."""
+    data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+    def place(item: dict) -> dict:
+        return {"code": item["code"], "name": item["name"], "kind": item["kind"],
+                "name_folded": fold(item["name"])}
+
+    communes = data["former_communes"]
+    return {
+        "former_district": [place(item) for item in data["former_districts"]],
+        "unit": [place(item) for item in data["units"]],
+        "former_commune": [{**place(item), "district_code": item["district"],
+                            "is_split": bool(item.get("is_split"))} for item in communes],
+        "succession": [
+            {"former_code": item["code"], "unit_code": code,
+             "is_main": code == item.get("main", item["successors"][0])}
+            for item in communes for code in item["successors"]],
+    }
 
 
 # Looking units up ------------------------------------------------------------
@@ -99,6 +100,18 @@ def unit_choices() -> list[tuple[str, str]]:
     units = db.session.scalars(select(Unit).order_by(Unit.name_folded, Unit.kind,
                                                      Unit.code))
     return [(unit.code, unit.full_name) for unit in units]
+
+
+def lineage() -> list[tuple[Unit, list[FormerCommune]]]:
+    """Return every current unit with the former communes that went (partly) to it."""
+    links = db.session.scalars(select(Succession).options(
+        selectinload(Succession.former).selectinload(FormerCommune.district)))
+    formers: dict[str, list[FormerCommune]] = {}
+    for link in links:
+        formers.setdefault(link.unit_code, []).append(link.former)
+    units = _sorted_units(db.session.scalars(select(Unit)))
+    return [(unit, sorted(formers.get(unit.code, []), key=lambda f: f.name_folded))
+            for unit in units]
 
 
 def units_in_former_district(code: str) -> set[str]:

@@ -1,7 +1,6 @@
 """Suggestions while typing a hometown or a country: JSON, or an htmx fragment."""
 from flask import Blueprint, jsonify, render_template, request
-from flask_login import login_required
-
+from registry.accounts.access import requires, signed_in
 from registry.extensions import limiter
 from registry.places import operations
 
@@ -9,8 +8,16 @@ bp = Blueprint("places", __name__, url_prefix="/places")
 MAX_QUERY = 80  # longer than any unit or country name with its district
 
 
+@bp.get("/")
+@requires("places.manage")
+def index():
+    """Show Thanh Hóa's current units with the former communes each took over."""
+    return render_template("places/index.html", lineage=operations.lineage(),
+                           q=_query())
+
+
 @bp.get("/units")
-@login_required
+@signed_in
 def units():
     """Return the units whose current or former name starts like ?q=."""
     return _respond(operations.search_units(_query()))

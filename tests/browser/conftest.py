@@ -59,7 +59,10 @@ def app(tmp_path_factory):
         schema.reset(drop_first=True)
         schema.load_reference_data()
         db.session.commit()
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -177,3 +180,39 @@ def signed_in(page, url_for, staff_user):
         return user
 
     return as_role
+
+
+@pytest.fixture
+def new_page(browser, console_errors):
+    """Return a function that opens a page in another fresh context (a second person
+    at another computer), checked for console errors and CSP violations like page."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+        context.set_default_timeout(10_000)
+        context.add_init_script(CSP_LISTENER)
+        contexts.append(context)
+        other = context.new_page()
+        other.on("console", lambda message: _record_console(message, console_errors))
+        other.on("pageerror", lambda error: console_errors.append(f"page error: {error}"))
+        return other
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def switch_to_english(page) -> None:
+    """Press the navbar's language button and wait for the English page."""
+    page.get_by_role("button", name="English", exact=True).click()
+    page.wait_for_selector("html[lang=en]")
+
+
+@pytest.fixture
+def english():
+    """Return the function that switches a page's interface to English.
+
+    Signing in sets the language to the account's preferred one, so switch after it.
+    """
+    return switch_to_english

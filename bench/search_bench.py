@@ -40,12 +40,14 @@ def run(kind: str, url: str, count: int, fresh: bool) -> None:
 
 def prepare(count: int, fresh: bool) -> None:
     from registry.core import schema
+    from registry.people import search
     from registry.people.demo import PeopleGenerator, insert_people
     from registry.people.models import Person
     from registry.places.models import Unit
 
     schema.reset(drop_first=fresh)
     schema.load_reference_data()
+    search.install(db.engine)  # a database seeded by an older revision gets the index
     db.session.commit()
     have = db.session.scalar(select(func.count(Person.id)))
     if have >= count:

@@ -30,5 +30,5 @@ def test_name_search_index_exists(app_ctx):
             "SELECT count(*) FROM sqlite_master WHERE name = 'person_fts'"))
     else:
         found = db.session.scalar(text(
-            "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_person_name_trgm'"))
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_person_name_words'"))
     assert found == 1

@@ -27,7 +27,9 @@ def upgrade():
     sa.UniqueConstraint('name', name=op.f('uq_association_name'))
     )
     with op.batch_alter_table('association', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_association_name_folded'), ['name_folded'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_association_name_folded'), ['name_folded'], unique=False
+        )
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -46,7 +48,9 @@ def upgrade():
         batch_op.create_index('ix_audit_event_action_at', ['action', 'occurred_at'], unique=False)
         batch_op.create_index('ix_audit_event_actor_at', ['actor_id', 'occurred_at'], unique=False)
         batch_op.create_index('ix_audit_event_object', ['object_type', 'object_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_event_occurred_at'), ['occurred_at'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_audit_event_occurred_at'), ['occurred_at'], unique=False
+        )
 
     op.create_table('former_district',
     sa.Column('code', sa.String(length=10), nullable=False),
@@ -56,7 +60,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('code', name=op.f('pk_former_district'))
     )
     with op.batch_alter_table('former_district', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_former_district_name_folded'), ['name_folded'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_former_district_name_folded'), ['name_folded'], unique=False
+        )
 
     op.create_table('login_failure',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -66,7 +72,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failure'))
     )
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
-        batch_op.create_index('ix_login_failure_address_at', ['address', 'failed_at'], unique=False)
+        batch_op.create_index(
+            'ix_login_failure_address_at', ['address', 'failed_at'], unique=False
+        )
         batch_op.create_index('ix_login_failure_email_at', ['email', 'failed_at'], unique=False)
 
     op.create_table('unit',
@@ -105,18 +113,27 @@ def upgrade():
     sa.Column('name_folded', sa.String(length=80), nullable=False),
     sa.Column('district_code', sa.String(length=10), nullable=False),
     sa.Column('is_split', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['district_code'], ['former_district.code'], name=op.f('fk_former_commune_district_code_former_district')),
+    sa.ForeignKeyConstraint(
+        ['district_code'], ['former_district.code'],
+        name=op.f('fk_former_commune_district_code_former_district'),
+    ),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_former_commune'))
     )
     with op.batch_alter_table('former_commune', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_former_commune_name_folded'), ['name_folded'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_former_commune_name_folded'), ['name_folded'], unique=False
+        )
 
     op.create_table('user_area',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('code', sa.String(length=10), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_user_area_user_id_user_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(
+        ['user_id'], ['user_account.id'],
+        name=op.f('fk_user_area_user_id_user_account'),
+        ondelete='CASCADE',
+    ),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_area'))
     )
     op.create_table('person',
@@ -165,21 +182,45 @@ def upgrade():
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_person_created_by_id_user_account')),
-    sa.ForeignKeyConstraint(['hometown_code'], ['unit.code'], name=op.f('fk_person_hometown_code_unit')),
-    sa.ForeignKeyConstraint(['hometown_former_code'], ['former_commune.code'], name=op.f('fk_person_hometown_former_code_former_commune')),
-    sa.ForeignKeyConstraint(['merged_into_id'], ['person.id'], name=op.f('fk_person_merged_into_id_person')),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_person_updated_by_id_user_account')),
-    sa.ForeignKeyConstraint(['verified_by_id'], ['user_account.id'], name=op.f('fk_person_verified_by_id_user_account')),
+    sa.ForeignKeyConstraint(
+        ['created_by_id'], ['user_account.id'],
+        name=op.f('fk_person_created_by_id_user_account'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['hometown_code'], ['unit.code'],
+        name=op.f('fk_person_hometown_code_unit'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['hometown_former_code'], ['former_commune.code'],
+        name=op.f('fk_person_hometown_former_code_former_commune'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['merged_into_id'], ['person.id'],
+        name=op.f('fk_person_merged_into_id_person'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['updated_by_id'], ['user_account.id'],
+        name=op.f('fk_person_updated_by_id_user_account'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['verified_by_id'], ['user_account.id'],
+        name=op.f('fk_person_verified_by_id_user_account'),
+    ),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person'))
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index('ix_person_birth_year', ['birth_year'], unique=False)
-        batch_op.create_index('ix_person_country_status', ['country_code', 'status', 'updated_at'], unique=False)
-        batch_op.create_index('ix_person_hometown_status', ['hometown_code', 'status', 'updated_at'], unique=False)
+        batch_op.create_index(
+            'ix_person_country_status', ['country_code', 'status', 'updated_at'], unique=False
+        )
+        batch_op.create_index(
+            'ix_person_hometown_status', ['hometown_code', 'status', 'updated_at'], unique=False
+        )
         batch_op.create_index('ix_person_name_folded', ['name_folded'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_national_id'), ['national_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_passport_number'), ['passport_number'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_person_passport_number'), ['passport_number'], unique=False
+        )
         batch_op.create_index(batch_op.f('ix_person_source_ref'), ['source_ref'], unique=False)
         batch_op.create_index('ix_person_status_updated', ['status', 'updated_at'], unique=False)
 
@@ -187,8 +228,14 @@ def upgrade():
     sa.Column('former_code', sa.String(length=10), nullable=False),
     sa.Column('unit_code', sa.String(length=10), nullable=False),
     sa.Column('is_main', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['former_code'], ['former_commune.code'], name=op.f('fk_succession_former_code_former_commune')),
-    sa.ForeignKeyConstraint(['unit_code'], ['unit.code'], name=op.f('fk_succession_unit_code_unit')),
+    sa.ForeignKeyConstraint(
+        ['former_code'], ['former_commune.code'],
+        name=op.f('fk_succession_former_code_former_commune'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['unit_code'], ['unit.code'],
+        name=op.f('fk_succession_unit_code_unit'),
+    ),
     sa.PrimaryKeyConstraint('former_code', 'unit_code', name=op.f('pk_succession'))
     )
     op.create_table('consent',
@@ -200,8 +247,15 @@ def upgrade():
     sa.Column('notice_version', sa.String(length=20), nullable=True),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_consent_person_id_person'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_consent_recorded_by_id_user_account')),
+    sa.ForeignKeyConstraint(
+        ['person_id'], ['person.id'],
+        name=op.f('fk_consent_person_id_person'),
+        ondelete='CASCADE',
+    ),
+    sa.ForeignKeyConstraint(
+        ['recorded_by_id'], ['user_account.id'],
+        name=op.f('fk_consent_recorded_by_id_user_account'),
+    ),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent'))
     )
     with op.batch_alter_table('consent', schema=None) as batch_op:
@@ -211,8 +265,15 @@ def upgrade():
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('association_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=80), nullable=True),
-    sa.ForeignKeyConstraint(['association_id'], ['association.id'], name=op.f('fk_membership_association_id_association')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_membership_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(
+        ['association_id'], ['association.id'],
+        name=op.f('fk_membership_association_id_association'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['person_id'], ['person.id'],
+        name=op.f('fk_membership_person_id_person'),
+        ondelete='CASCADE',
+    ),
     sa.PrimaryKeyConstraint('person_id', 'association_id', name=op.f('pk_membership'))
     )
     op.create_table('person_email',
@@ -220,7 +281,11 @@ def upgrade():
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('address', sa.String(length=254), nullable=False),
     sa.Column('is_verified', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_person_email_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(
+        ['person_id'], ['person.id'],
+        name=op.f('fk_person_email_person_id_person'),
+        ondelete='CASCADE',
+    ),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_email')),
     sa.UniqueConstraint('person_id', 'address', name=op.f('uq_person_email_person_id_address'))
     )
@@ -233,12 +298,18 @@ def upgrade():
     sa.Column('number', sa.String(length=20), nullable=False),
     sa.Column('national_digits', sa.String(length=20), nullable=False),
     sa.Column('label', sa.String(length=20), nullable=True),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_person_phone_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(
+        ['person_id'], ['person.id'],
+        name=op.f('fk_person_phone_person_id_person'),
+        ondelete='CASCADE',
+    ),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_phone')),
     sa.UniqueConstraint('person_id', 'number', name=op.f('uq_person_phone_person_id_number'))
     )
     with op.batch_alter_table('person_phone', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_person_phone_national_digits'), ['national_digits'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_person_phone_national_digits'), ['national_digits'], unique=False
+        )
         batch_op.create_index(batch_op.f('ix_person_phone_number'), ['number'], unique=False)
 
     op.create_table('person_version',
@@ -250,8 +321,15 @@ def upgrade():
     sa.Column('changed_by_id', sa.Integer(), nullable=True),
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=True),
-    sa.ForeignKeyConstraint(['changed_by_id'], ['user_account.id'], name=op.f('fk_person_version_changed_by_id_user_account')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_person_version_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(
+        ['changed_by_id'], ['user_account.id'],
+        name=op.f('fk_person_version_changed_by_id_user_account'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['person_id'], ['person.id'],
+        name=op.f('fk_person_version_person_id_person'),
+        ondelete='CASCADE',
+    ),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_version')),
     sa.UniqueConstraint('person_id', 'version', name=op.f('uq_person_version_person_id_version'))
     )
@@ -261,8 +339,15 @@ def upgrade():
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], name=op.f('fk_police_note_author_id_user_account')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_police_note_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(
+        ['author_id'], ['user_account.id'],
+        name=op.f('fk_police_note_author_id_user_account'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['person_id'], ['person.id'],
+        name=op.f('fk_police_note_person_id_person'),
+        ondelete='CASCADE',
+    ),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_police_note'))
     )
     with op.batch_alter_table('police_note', schema=None) as batch_op:

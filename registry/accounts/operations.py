@@ -464,8 +464,9 @@ def _start_session(user: User, next_url: str | None) -> None:
         session.pop(key, None)
     login_user(user)
     now = _now_seconds()
+    # A language chosen on the sign-in page wins over the stored preference.
     session.update({SESSION_LOGIN_AT: now, SESSION_SEEN_AT: now, SESSION_NEXT: next_url,
-                    "lang": user.preferred_lang})
+                    "lang": session.get("lang") or user.preferred_lang})
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
 
 

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.core.time import utcnow
 from registry.extensions import db
@@ -38,3 +38,12 @@ class AuditIsAppendOnly(Exception):
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_change(mapper, connection, target) -> None:
     raise AuditIsAppendOnly("audit events cannot be changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state) -> None:
+    # Bulk UPDATE and DELETE statements skip the mapper events above.
+    if not (state.is_update or state.is_delete):
+        return
+    if any(mapper.class_ is AuditEvent for mapper in state.all_mappers):
+        raise AuditIsAppendOnly("audit events cannot be changed or deleted")

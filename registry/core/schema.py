@@ -45,4 +45,4 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Tell Alembic to leave alone the search index objects created by hand."""
     if type_ == "table" and name and name.startswith("person_fts"):
         return False
-    return not (type_ == "index" and name == "ix_person_name_trgm")
+    return not (type_ == "index" and name == "ix_person_name_words")

@@ -146,7 +146,7 @@ def _security_headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if request.endpoint and request.endpoint != "static":
+    if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

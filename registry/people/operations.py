@@ -25,6 +25,7 @@ PLAIN_FIELDS = (
     "expertise", "relative_name", "relative_relation", "relative_phone",
     "relative_address", "preferred_lang", "is_outreach_opted_out", "notes",
 )
+IDENTITY_FIELDS = frozenset({"passport_number", "national_id"})
 SNAPSHOT_FIELDS = (
     "full_name", "family_name", "middle_name", "given_name", "birth_year", "birth_month",
     "birth_day", "hometown_code", "hometown_given", "hometown_former_code", "status",

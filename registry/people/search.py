@@ -1,13 +1,15 @@
 """Finding people fast: full-text over the folded name, exact keys for the rest.
 
 SQLite answers name searches from an FTS5 index on ``person.name_folded``;
-PostgreSQL from a trigram index on the same column. Both are created here, for
-migrations and for the test schema alike.
+PostgreSQL from a GIN index over the words of the same column (a text-search
+vector with the 'simple' configuration, which matches word prefixes without
+stemming). Both are created here, for the migrations.
 """
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, func, literal_column, or_, select, text
+from sqlalchemy import (Select, case, func, literal_column, or_, select, text,
+                        union)
 from sqlalchemy.engine import Engine
 
 from registry.core.text import fold, has_diacritics, tone_key
@@ -39,11 +41,11 @@ _SQLITE_DROP = (
     "DROP TABLE IF EXISTS person_fts",
 )
 _PG_DDL = (
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS ix_person_name_trgm ON person "
-    "USING gin ((' ' || name_folded) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_person_name_words ON person "
+    "USING gin (to_tsvector('simple', name_folded))",
 )
-_PG_WORDS = literal_column("(' ' || person.name_folded)")
+# Written out so that it matches the index expression exactly.
+_PG_WORDS = literal_column("to_tsvector('simple', person.name_folded)")
 
 
 @dataclass
@@ -121,7 +123,8 @@ def _apply_text(query: Select, q: str, dialect: str) -> Select:
         ids = select(Email.person_id).where(Email.address == q.lower())
         return query.where(Person.id.in_(ids))
     if kind == "phone":
-        return query.where(Person.id.in_(_phone_ids(q)) | (Person.national_id == _digits(q)))
+        by_id_number = select(Person.id).where(Person.national_id == _digits(q))
+        return query.where(Person.id.in_(union(_phone_ids(q), by_id_number)))
     if kind == "document":
         document = normalise_document(q)
         return query.where(or_(Person.passport_number == document,
@@ -136,8 +139,8 @@ def _apply_name(query: Select, q: str, dialect: str) -> Select:
     if dialect == "sqlite":
         matches = text("SELECT rowid FROM person_fts WHERE person_fts MATCH :fts")
         return query.where(Person.id.in_(matches.bindparams(fts=fts_expression(q))))
-    conditions = [_PG_WORDS.like(f"% {_escape_like(word)}%") for word in words]
-    return query.where(and_(*conditions))
+    prefixes = " & ".join(f"{word}:*" for word in words)
+    return query.where(_PG_WORDS.op("@@")(func.to_tsquery("simple", prefixes)))
 
 
 def _apply_filters(query: Select, criteria: Criteria) -> Select:

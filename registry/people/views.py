@@ -58,6 +58,9 @@ def edit(person_id: int):
     form = forms.PersonForm(obj=person, may_set_status=current_user.can("people.set_status"))
     if request.method == "GET":
         forms.fill_form(form, person, set(operations.active_consents(person)))
+        if person.passport_number or person.national_id:
+            wants_write()
+            operations.reveal_identity(person, current_user)  # the form shows them
     elif form.validate_on_submit() and _saved(form, person):
         return redirect(url_for("people.show", person_id=person.id))
     return render_template("people/form.html", form=form, person=person), _status(form)
@@ -131,7 +134,9 @@ def _status(form) -> int:
 
 
 def _criteria_from(args) -> search.Criteria:
-    status = args.get("status", "active")
+    # District officials mostly follow their own submissions, so they see every status.
+    default = "any" if not current_user.can("people.set_status") else "active"
+    status = args.get("status", default)
     return search.Criteria(
         q=args.get("q", "")[:120],
         country=args.get("country") or None,
@@ -174,7 +179,19 @@ def _labels() -> dict:
             person.birth_year, person.birth_month, person.birth_day).display(),
         "phone_display": display_phone,
         "user_label": _user_label,
+        "history_value": _history_value,
     }
+
+
+def _history_value(name: str, value) -> str:
+    # Identity documents are shown only through the audited "Show" button.
+    if value is None or value == [] or value == "":
+        return "—"
+    if name in operations.IDENTITY_FIELDS:
+        return "•••"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 def _user_label(user_id: int | None) -> str:

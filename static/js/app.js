@@ -513,6 +513,10 @@
       groups.push(root);
     }
     groups.forEach(updateRepeatButtons);
+    // Build the comboboxes now, so that the fields carry their roles before the
+    // first keystroke and a screen reader announces them as such.
+    Array.prototype.slice.call(root.querySelectorAll("input[data-autocomplete-url]"))
+      .forEach(function (input) { Completer.forInput(input); });
   }
 
   configureHtmx();

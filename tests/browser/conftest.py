@@ -205,6 +205,8 @@ def new_page(browser, console_errors):
 
 def switch_to_english(page) -> None:
     """Press the navbar's language button and wait for the English page."""
+    if page.locator("html[lang=en]").count():
+        return
     page.get_by_role("button", name="English", exact=True).click()
     page.wait_for_selector("html[lang=en]")
 
@@ -213,6 +215,7 @@ def switch_to_english(page) -> None:
 def english():
     """Return the function that switches a page's interface to English.
 
-    Signing in sets the language to the account's preferred one, so switch after it.
+    A language chosen before signing in is kept; otherwise signing in takes the
+    account's preferred one, so switch after it.
     """
     return switch_to_english

@@ -47,7 +47,9 @@ def prepare(count: int, fresh: bool) -> None:
 
     schema.reset(drop_first=fresh)
     schema.load_reference_data()
-    search.install(db.engine)  # a database seeded by an older revision gets the index
+    # A database seeded by an older revision gets the current index.
+    search.install(db.session.connection())
+    db.session.execute(text("ANALYZE"))
     db.session.commit()
     have = db.session.scalar(select(func.count(Person.id)))
     if have >= count:

@@ -113,7 +113,8 @@ def test_edit_with_bad_input_changes_nothing(app_ctx, client, make_user, login_a
 
 @pytest.mark.parametrize("query", ["nguyen thi huong", "Nguyễn Thị Hương", "huong",
                                    "090 1234 5678", "+81 90-1234-5678", "819012345678",
-                                   "HUONG.NGUYEN@example.com", "C1234567", "Ng Th Hu"])
+                                   "HUONG.NGUYEN@example.com", "C1234567", "Nguyen Thi Hu",
+                                   "huong nguyen"])
 def test_search_finds_a_person_by_name_phone_email_or_passport(
         app_ctx, client, make_user, login_as, query):
     officer = make_user("officer")

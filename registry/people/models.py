@@ -109,7 +109,7 @@ class Person(db.Model):
     consents: Mapped[list["Consent"]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="Consent.id"
     )
-    hometown = relationship("Unit", lazy="joined")
+    hometown = relationship("Unit", lazy="selectin")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -109,9 +109,15 @@ def classify(q: str) -> str:
 
 
 def fts_expression(q: str) -> str:
-    """Return the FTS5 query that matches every word of q as a word prefix."""
+    """Return the FTS5 query for q: whole words, the last one possibly half-typed."""
     words = fold(q).split()
-    return " ".join(f'"{word}"*' for word in words)
+    return " ".join(f'"{word}"' for word in words[:-1]) + f' "{words[-1]}"*'
+
+
+def tsquery_expression(q: str) -> str:
+    """Return the PostgreSQL tsquery for q, with the same meaning as fts_expression."""
+    words = fold(q).split()
+    return " & ".join([*words[:-1], f"{words[-1]}:*"])
 
 
 def _apply_text(query: Select, q: str, dialect: str) -> Select:
@@ -139,8 +145,8 @@ def _apply_name(query: Select, q: str, dialect: str) -> Select:
     if dialect == "sqlite":
         matches = text("SELECT rowid FROM person_fts WHERE person_fts MATCH :fts")
         return query.where(Person.id.in_(matches.bindparams(fts=fts_expression(q))))
-    prefixes = " & ".join(f"{word}:*" for word in words)
-    return query.where(_PG_WORDS.op("@@")(func.to_tsquery("simple", prefixes)))
+    tsquery = func.to_tsquery("simple", tsquery_expression(q))
+    return query.where(_PG_WORDS.op("@@")(tsquery))
 
 
 def _apply_filters(query: Select, criteria: Criteria) -> Select:

@@ -20,4 +20,4 @@ if [ ! -f static/vendor/VERSIONS ] && ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq npm >/dev/null
 fi
 scripts/vendor_assets.sh
-.venv/bin/pybabel compile -q -d translations
+scripts/i18n.sh compile >/dev/null

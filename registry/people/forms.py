@@ -38,7 +38,8 @@ CHANNEL_LABELS = {"paper": _l("Paper form"), "in_person": _l("In person"),
 CONSENT_LABELS = {"record": _l("Keeping the record"),
                   "greetings": _l("Holiday greetings and news"),
                   "sharing": _l("Sharing with the police and the commune")}
-SOURCE_LABELS = {"officer": _l("entered by an officer"), "district": _l("district submission"),
+SOURCE_LABELS = {"officer": _l("entered by an officer"),
+                 "district": _l("submitted by a district or commune official"),
                  "self": _l("self-registration"), "import": _l("spreadsheet import")}
 ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"),
                  "status": _l("Status changed"), "verify": _l("Verification"),
@@ -86,7 +87,7 @@ class PersonForm(Form):
     gender = SelectField(_l("Gender"), choices=_choices(GENDER_LABELS), default="")
     date_of_birth = StringField(_l("Date of birth"), validators=[_too_long(10)],
                                 description=_l("dd/mm/yyyy, mm/yyyy or just the year"))
-    hometown = StringField(_l("Hometown (commune or ward in Thanh Hoa)"),
+    hometown = StringField(_l("Hometown (commune or ward in Thanh Hóa)"),
                            validators=[DataRequired(REQUIRED), _too_long(120)])
     hometown_code = HiddenField()
     country = SelectField(_l("Country of residence"), validators=[DataRequired(REQUIRED)])

@@ -18,7 +18,7 @@ from tests.factories import BIM_SON, MUONG_LAT, commune_area, create_person
 
 pytestmark = pytest.mark.browser
 
-HOMETOWN_LABEL = "Hometown (commune or ward in Thanh Hoa)"
+HOMETOWN_LABEL = "Hometown (commune or ward in Thanh Hóa)"
 
 
 @pytest.fixture
@@ -307,7 +307,7 @@ def test_district_official_submits_a_person_for_review_and_sees_only_their_area(
     expect(page).to_have_url(re.compile(r"/people/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Phạm Văn Đức")
     expect(page.locator("main")).to_contain_text("Submitted, awaiting review")
-    expect(page.locator("main")).to_contain_text("district submission")
+    expect(page.locator("main")).to_contain_text("submitted by a district or commune official")
 
     page.get_by_role("link", name="People", exact=True).click()
     page.get_by_label("Status").select_option(label="Any status")

@@ -71,7 +71,7 @@ def report(kind: str) -> None:
     cases = {
         "name search 'nguyen thi huong'": search.Criteria(q="Nguyễn Thị Hương"),
         "name search 'le van hung', Japan": search.Criteria(q="le van hung", country="JP"),
-        "name prefix 'trinh th'": search.Criteria(q="trinh th"),
+        "worst case: half-typed 'trinh th'": search.Criteria(q="trinh th"),
         "filtered list: Korea, labour, by last change": search.Criteria(
             country="KR", purpose="labour", sort="updated"),
         "filtered list: one commune, by name": search.Criteria(hometown=_a_unit()),

@@ -411,3 +411,15 @@ def test_identity_documents_are_shown_only_with_an_audit_row(app, client, make_u
             AuditEvent.action == "person.identity_viewed", AuditEvent.actor_id == officer.id))
     if "C1234567" in shown or "C7654321" in shown:
         assert views, "the page showed a passport number without recording the view"
+
+
+def test_apps_on_different_databases_do_not_share_connection_settings(tmp_path):
+    from registry import create_app
+
+    sqlite_app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI":
+                             f"sqlite:///{tmp_path}/a.sqlite"})
+    postgres_app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI":
+                               "postgresql://postgres@127.0.0.1:5432/test"})
+
+    assert "timeout" in sqlite_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert "timeout" not in postgres_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]

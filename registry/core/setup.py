@@ -72,15 +72,17 @@ def _configure_database(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
         app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    # A copy: the settings' dict is shared by every app built in this process.
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
     if uri.startswith("postgresql"):
         # psycopg prepares a statement run five times, and PostgreSQL may then plan
         # it once for any value: a name search planned without its words picks the
         # wrong index. Plan each search for what it asks.
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
+        connect_args.setdefault("prepare_threshold", None)
     if uri.startswith("sqlite"):
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        connect_args.setdefault("timeout", 30)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     db.init_app(app)
 
 

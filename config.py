@@ -38,6 +38,18 @@ class Config:
     RATELIMIT_DEFAULT = "600 per minute"
     RATELIMIT_HEADERS_ENABLED = True
 
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")  # smtp, console, file, memory
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "registry@songoaivu.thanhhoa.example")
+    MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "So Ngoai vu Thanh Hoa")
+    # The public address of the registry, for links in e-mails sent by workers.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    JOBS_IMMEDIATE = False  # run background jobs in the calling process (tests)
+
     PAGE_SIZE = 50
     DEVELOPMENT_TOOLS = False  # commands such as `registry totp-code`
     TOTP_ISSUER = "So Ngoai vu Thanh Hoa"
@@ -58,6 +70,7 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     DEVELOPMENT_TOOLS = True
     RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
 
 
 class TestingConfig(DevelopmentConfig):
@@ -67,3 +80,5 @@ class TestingConfig(DevelopmentConfig):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_FAST = True
+    MAIL_BACKEND = "memory"
+    JOBS_IMMEDIATE = True

@@ -25,8 +25,9 @@ def init_app(app: Flask) -> None:
     _configure_limiter(app)
     login_manager.init_app(app)
 
-    from registry.core import errors, templating
+    from registry.core import errors, jobs, templating
 
+    jobs.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     app.after_request(_finish_transaction)
@@ -129,10 +130,14 @@ def _make_nonce() -> None:
 
 
 def _finish_transaction(response):
+    from registry.core import mail
+
     if response.status_code < 400 or g.get("keep_changes"):
         db.session.commit()
+        mail.flush_outbox()
     else:
         db.session.rollback()
+        mail.discard_outbox()
     return response
 
 

@@ -31,6 +31,7 @@ STATUS_LABELS = {
     "submitted": _l("Submitted, awaiting review"), "active": _l("Active"),
     "archived": _l("Archived"), "merged": _l("Merged into another record"),
     "deceased": _l("Deceased"), "returned": _l("Returned to Vietnam"),
+    "rejected": _l("Not accepted"),
 }
 CHANNEL_LABELS = {"paper": _l("Paper form"), "in_person": _l("In person"),
                   "phone": _l("Telephone"), "email": _l("E-mail"), "form": _l("Online form"),

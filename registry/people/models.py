@@ -8,10 +8,11 @@ from registry.core.time import utcnow
 from registry.extensions import db
 
 # Lifecycle of a record.
-SUBMITTED, ACTIVE, ARCHIVED, MERGED, DECEASED, RETURNED = (
-    "submitted", "active", "archived", "merged", "deceased", "returned",
+SUBMITTED, ACTIVE, ARCHIVED, MERGED, DECEASED, RETURNED, REJECTED = (
+    "submitted", "active", "archived", "merged", "deceased", "returned", "rejected",
 )
-STATUSES = (SUBMITTED, ACTIVE, ARCHIVED, MERGED, DECEASED, RETURNED)
+# A rejected record was never accepted into the registry; its author may correct it.
+STATUSES = (SUBMITTED, ACTIVE, ARCHIVED, MERGED, DECEASED, RETURNED, REJECTED)
 RESIDENCE_STATUSES = (
     "permanent_resident", "worker", "student", "naturalised", "dual_citizen", "other",
 )

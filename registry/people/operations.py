@@ -15,6 +15,7 @@ from registry.people import search
 from registry.people.models import (ACTIVE, SUBMITTED, Association, Consent, Email, Membership,
                                     Person, PersonVersion, Phone, PoliceNote)
 from registry.people.names import split_name
+from registry.people.signals import person_submitted
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def create_person(data: dict, actor, source: str) -> Person:
     _save_version(person, "create", actor, changes=None)
     audit.record("person.create", person, details={"after": snapshot(person)})
     log.info("Person %s created by user %s (%s)", person.id, actor.id, source)
+    if person.status == SUBMITTED:
+        person_submitted.send(person, actor=actor, source=source)
     return person
 
 

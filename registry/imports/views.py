@@ -1,0 +1,4 @@
+"""Pages of the imports domain."""
+from flask import Blueprint
+
+bp = Blueprint("imports", __name__)

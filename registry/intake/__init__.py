@@ -1,0 +1,9 @@
+"""Intake: public self-registration, district submissions and the review queue."""
+
+
+def init_app(app) -> None:
+    from registry.intake import operations, views
+    from registry.people.signals import person_submitted
+
+    app.register_blueprint(views.bp)
+    person_submitted.connect(operations.on_person_submitted)

@@ -1,0 +1,4 @@
+"""Pages of the intake domain."""
+from flask import Blueprint
+
+bp = Blueprint("intake", __name__)

@@ -69,15 +69,21 @@ def find_people(criteria: search.Criteria, user, page: int, per_page: int):
     return people, total, capped
 
 
-def create_person(data: dict, actor, source: str) -> Person:
-    """Create a person from cleaned form data; district entries stay submitted."""
-    _check_hometown_in_scope(data, actor)
+def create_person(data: dict, actor, source: str, status: str | None = None) -> Person:
+    """Create a person from cleaned form data; return it.
 
-    person = Person(source=source, created_by_id=actor.id, updated_by_id=actor.id,
-                    status=ACTIVE if actor.can("people.set_status") else SUBMITTED)
+    actor is None for a self-registration. Without an explicit status, officers'
+    entries are active and everyone else's wait for review as submitted.
+    """
+    if actor is not None:
+        _check_hometown_in_scope(data, actor)
+    may_set_status = actor is not None and actor.can("people.set_status")
+
+    person = Person(source=source, created_by_id=_id(actor), updated_by_id=_id(actor),
+                    status=status or (ACTIVE if may_set_status else SUBMITTED))
     with db.session.no_autoflush:
         _apply(person, data)
-    if actor.can("people.set_status") and data.get("status"):
+    if status is None and may_set_status and data.get("status"):
         person.status = data["status"]
     db.session.add(person)
     _record_consents(person, data, actor)
@@ -85,7 +91,7 @@ def create_person(data: dict, actor, source: str) -> Person:
 
     _save_version(person, "create", actor, changes=None)
     audit.record("person.create", person, details={"after": snapshot(person)})
-    log.info("Person %s created by user %s (%s)", person.id, actor.id, source)
+    log.info("Person %s created by user %s (%s)", person.id, _id(actor), source)
     if person.status == SUBMITTED:
         person_submitted.send(person, actor=actor, source=source)
     return person
@@ -259,7 +265,7 @@ def _record_consents(person: Person, data: dict, actor) -> None:
     for purpose in wanted - set(current):
         person.consents.append(Consent(
             purpose=purpose, channel=data.get("consent_channel") or "paper",
-            notice_version=data.get("notice_version"), recorded_by_id=actor.id,
+            notice_version=data.get("notice_version"), recorded_by_id=_id(actor),
         ))
 
 
@@ -277,6 +283,10 @@ def _save_version(person: Person, action: str, actor, changes: dict | None) -> N
         person_id=person.id, version=person.version, action=action,
         changed_by_id=actor.id if actor else None, snapshot=snapshot(person), changes=changes,
     ))
+
+
+def _id(actor) -> int | None:
+    return actor.id if actor is not None else None
 
 
 def _narrow(units: set[str] | None, scope: set[str] | None) -> set[str] | None:

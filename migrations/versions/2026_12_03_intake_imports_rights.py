@@ -1,8 +1,8 @@
 """intake imports rights
 
-Revision ID: 535baa2a23f0
+Revision ID: c66099e246ae
 Revises: 46c70b54c606
-Create Date: 2026-12-03 13:16:19.264145
+Create Date: 2026-12-03 14:11:11.392644
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '535baa2a23f0'
+revision = 'c66099e246ae'
 down_revision = '46c70b54c606'
 branch_labels = None
 depends_on = None
@@ -57,6 +57,7 @@ def upgrade():
     )
     with op.batch_alter_table('import_row', schema=None) as batch_op:
         batch_op.create_index('ix_import_row_batch_status', ['batch_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_row_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_row_source_ref'), ['source_ref'], unique=False)
 
     op.create_table('subject_request',
@@ -131,6 +132,7 @@ def downgrade():
     op.drop_table('subject_request')
     with op.batch_alter_table('import_row', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_row_source_ref'))
+        batch_op.drop_index(batch_op.f('ix_import_row_person_id'))
         batch_op.drop_index('ix_import_row_batch_status')
 
     op.drop_table('import_row')

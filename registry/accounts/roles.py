@@ -28,6 +28,7 @@ CAPABILITIES = {
     "people.verify": {POLICE},
     "people.export": {ADMIN, OFFICER, DISTRICT},
     "review.manage": {ADMIN, OFFICER},
+    "imports.manage": {ADMIN, OFFICER},
     "outreach.manage": {ADMIN, OFFICER},
     "stats.read": {ADMIN, OFFICER, POLICE, DISTRICT, VIEWER},
     "audit.read": {ADMIN},

@@ -16,7 +16,13 @@ ACTIONS = (
     "session.end", "user.create", "user.update", "user.activate", "user.deactivate",
     "user.sign_out_all", "user.password", "user.totp",
     "person.create", "person.update", "person.status", "person.identity_viewed",
-    "person.police_note", "export",
+    "person.police_note", "person.erased", "export",
+    "submission.open", "submission.accept", "submission.accept_batch", "submission.reject",
+    "submission.resubmit", "submission.contact_verified", "submission.link_resent",
+    "import.upload", "import.check", "import.run", "import.chunk", "import.undo",
+    "rights.link_sent", "rights.link_unmatched", "consent.withdrawn",
+    "subject_request.open", "subject_request.acknowledge", "subject_request.complete",
+    "subject_request.refuse",
 )
 
 

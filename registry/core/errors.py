@@ -15,6 +15,7 @@ TITLES = {
     403: _l("You do not have access to this page"),
     404: _l("Page not found"),
     405: _l("This action is not allowed here"),
+    410: _l("This no longer exists"),
     413: _l("The upload is too large"),
     429: _l("Too many requests"),
     500: _l("Something went wrong on our side"),

@@ -7,9 +7,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from registry.core.time import utcnow
 from registry.extensions import db
 
-# A batch's life: checked (dry run done), importing, imported, undone, failed.
+# A batch's life: uploaded (waiting for its columns to be mapped), checking (the
+# dry run), checked, importing, imported, undoing, undone; failed when the file
+# turned out unreadable during the dry run.
 CHECKED, IMPORTING, IMPORTED, UNDONE, FAILED = (
     "checked", "importing", "imported", "undone", "failed")
+UPLOADED, CHECKING, UNDOING = "uploaded", "checking", "undoing"
+RUNNING = (CHECKING, IMPORTING, UNDOING)
 # What the dry run found for a row.
 VALID, INVALID, DUPLICATE_IN_FILE, ALREADY_IMPORTED, PROBABLY_EXISTS = (
     "valid", "invalid", "duplicate_in_file", "already_imported", "probably_exists")
@@ -26,13 +30,16 @@ class ImportBatch(db.Model):
     state: Mapped[str] = mapped_column(String(20), default=CHECKED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    #: {column in the file: registry field}
+    #: {column in the file: registry field}, every named column in the file's
+    #: order, None for a column not (yet) mapped to a field
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
     row_count: Mapped[int] = mapped_column(default=0)
     valid_count: Mapped[int] = mapped_column(default=0)
     invalid_count: Mapped[int] = mapped_column(default=0)
     duplicate_count: Mapped[int] = mapped_column(default=0)
     imported_count: Mapped[int] = mapped_column(default=0)  # progress while importing
+    #: the background job at work on the batch; None once it has ended, so a
+    #: batch still importing or undoing without a job was interrupted
     job_id: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None]
     undone_at: Mapped[datetime | None]
@@ -49,11 +56,13 @@ class ImportRow(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
-    row_number: Mapped[int]  # as the spreadsheet numbers it, header = 1
+    #: as the spreadsheet numbers it, header = 1; 0 is the file as a whole, for
+    #: the reason a dry run failed
+    row_number: Mapped[int]
     source_ref: Mapped[str | None] = mapped_column(String(80), index=True)
     status: Mapped[str] = mapped_column(String(20))  # VALID, INVALID...
     #: [{"column": ..., "message": ...}] for invalid rows
     errors: Mapped[list | None] = mapped_column(JSON)
-    #: the cleaned values, ready for people.operations.create_person
+    #: the cleaned values of a row to import, as imports.rows.RowChecker makes them
     data: Mapped[dict | None] = mapped_column(JSON)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)

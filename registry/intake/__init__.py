@@ -7,3 +7,4 @@ def init_app(app) -> None:
 
     app.register_blueprint(views.bp)
     person_submitted.connect(operations.on_person_submitted)
+    operations.register_own_sources()

@@ -12,8 +12,8 @@ from registry.core.text import fold, nfc, tone_key
 from registry.core.time import utcnow
 from registry.extensions import db
 from registry.people import search
-from registry.people.models import (ACTIVE, SUBMITTED, Association, Consent, Email, Membership,
-                                    Person, PersonVersion, Phone, PoliceNote)
+from registry.people.models import (ACTIVE, REJECTED, SUBMITTED, Association, Consent, Email,
+                                    Membership, Person, PersonVersion, Phone, PoliceNote)
 from registry.people.names import split_name
 from registry.people.signals import person_submitted
 
@@ -106,7 +106,8 @@ def update_person(person: Person, data: dict, actor) -> dict:
         _apply(person, data)
         if actor.can("people.set_status") and data.get("status"):
             person.status = data["status"]
-        elif person.status not in (ACTIVE, SUBMITTED) and not actor.can("people.set_status"):
+        elif person.status not in (ACTIVE, SUBMITTED, REJECTED) and \
+                not actor.can("people.set_status"):
             abort(403)
         _record_consents(person, data, actor)
         changes = audit.diff(before, snapshot(person))
@@ -138,6 +139,21 @@ def set_status(person: Person, status: str, actor, reason: str = "") -> None:
     _save_version(person, "status", actor, changes)
     audit.record("person.status", person, details={"changes": changes, "reason": reason})
     log.info("Person %s status %s -> %s by user %s", person.id, before, status, actor.id)
+
+
+def return_to_review(person: Person, actor) -> None:
+    """Put a rejected record back to submitted, once its author has corrected it."""
+    if person.status != REJECTED:
+        abort(409)
+    person.status = SUBMITTED
+    person.updated_by_id = actor.id
+    person.updated_at = utcnow()
+    db.session.flush()
+
+    changes = {"status": [REJECTED, SUBMITTED]}
+    _save_version(person, "status", actor, changes)
+    audit.record("person.status", person, details={"changes": changes, "reason": "resubmit"})
+    log.info("Person %s sent back to review by user %s", person.id, actor.id)
 
 
 def add_police_note(person: Person, body: str, is_verified: bool, actor) -> PoliceNote:

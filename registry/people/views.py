@@ -55,6 +55,8 @@ def show(person_id: int):
 def edit(person_id: int):
     """Show the form for an existing person and save the changes when valid."""
     person = operations.get_visible(person_id, current_user)
+    if person.is_personal_data_erased:
+        abort(410)
     form = forms.PersonForm(obj=person, may_set_status=current_user.can("people.set_status"))
     if request.method == "GET":
         forms.fill_form(form, person, set(operations.active_consents(person)))

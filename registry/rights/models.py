@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.time import utcnow
 from registry.extensions import db
@@ -11,6 +11,8 @@ ACCESS, CORRECTION, WITHDRAWAL, DELETION = "access", "correction", "withdrawal",
 KINDS = (ACCESS, CORRECTION, WITHDRAWAL, DELETION)
 OPEN, ACKNOWLEDGED, COMPLETED, REFUSED = "open", "acknowledged", "completed", "refused"
 STATES = (OPEN, ACKNOWLEDGED, COMPLETED, REFUSED)
+#: states of a ticket an officer still has to act on
+PENDING = (OPEN, ACKNOWLEDGED)
 
 
 class SubjectRequest(db.Model):
@@ -20,7 +22,7 @@ class SubjectRequest(db.Model):
     __table_args__ = (Index("ix_subject_request_state_due", "state", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: empty once a deletion has erased the person's data
+    #: kept after an erasure, to tie the ticket to the audit trail's tombstone
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # one of KINDS
     state: Mapped[str] = mapped_column(String(20), default=OPEN)
@@ -33,4 +35,10 @@ class SubjectRequest(db.Model):
     completed_at: Mapped[datetime | None]
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
-    address: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))  # of the person who asked
+
+    person = relationship("Person", lazy="joined")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in PENDING

@@ -4,6 +4,7 @@ import io
 import zipfile
 
 import pytest
+from flask import session
 from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
@@ -306,6 +307,7 @@ def test_imported_people_show_in_the_review_queue(app, app_ctx):
     batch = imported(csv_bytes(HUONG, TAI))
 
     with app.test_request_context():
+        session["lang"] = "en"
         items = intake.queue_items(intake.QueueFilters(kind="import"))
     assert [item.note for item in items] == ["2 people waiting"]
     assert str(batch.id) in items[0].title and "people.csv" in items[0].title

@@ -98,6 +98,13 @@ def test_lunar_new_year_2030_is_the_vietnamese_date_not_the_chinese_one():
 
 
 @pytest.fixture(autouse=True)
+def english(client):
+    """Read the pages in English, the language of the messages asserted below."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+
+
+@pytest.fixture(autouse=True)
 def _empty_outbox(app):
     with app.app_context():
         sent_messages().clear()

@@ -1,8 +1,8 @@
 """intake imports rights
 
-Revision ID: c66099e246ae
+Revision ID: 32ecc2a8ed4f
 Revises: 46c70b54c606
-Create Date: 2026-12-03 14:11:11.392644
+Create Date: 2026-12-03 14:20:34.184078
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c66099e246ae'
+revision = '32ecc2a8ed4f'
 down_revision = '46c70b54c606'
 branch_labels = None
 depends_on = None

@@ -9,7 +9,6 @@ flush per person would make a 100,000-row file take minutes.
 import hashlib
 import logging
 import os
-import secrets
 from collections import Counter
 
 from flask import current_app
@@ -39,8 +38,6 @@ IMPORTABLE = (VALID, PROBABLY_EXISTS)
 DUPLICATES = (DUPLICATE_IN_FILE, ALREADY_IMPORTED)
 UNDO_REASON = "import.undo"
 # Intake's reference numbers: no 0/O or 1/I, 32 symbols, so a byte maps evenly.
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-REFERENCE_LENGTH = 6
 
 
 # Upload ------------------------------------------------------------------------
@@ -487,32 +484,15 @@ def _open_submissions(connection, ids: list[int], batch: ImportBatch, actor_id, 
     flush and an audit row each; here the rows of a chunk go in one insert (the
     person.create audit row names the submission's reference instead).
     """
-    from registry.intake.operations import new_reference
+    from registry.intake.operations import fresh_references
 
-    references = _fresh_references(len(ids), new_reference)
+    references = fresh_references(len(ids))
     connection.execute(insert(Submission.__table__), [
         {"person_id": pid, "kind": IMPORT, "state": PENDING, "reference": reference,
          "created_at": now, "submitted_by_id": actor_id, "batch_id": batch.id,
          "times_submitted": 1}
         for pid, reference in zip(ids, references)])
     return references
-
-
-def _fresh_references(count: int, new_reference) -> list[str]:
-    """Return count reference numbers used by no submission yet, in intake's format."""
-    prefix = new_reference().rsplit("-", 1)[0]  # "TH-2026"
-    chosen: set[str] = set()
-    while len(chosen) < count:
-        # One call for the random bytes of a whole chunk: secrets.choice per
-        # character would be a tenth of the import's time.
-        data = secrets.token_bytes(REFERENCE_LENGTH * (count - len(chosen)))
-        wanted = {prefix + "-" + "".join(REFERENCE_ALPHABET[byte % 32]
-                                         for byte in data[at:at + REFERENCE_LENGTH])
-                  for at in range(0, len(data), REFERENCE_LENGTH)} - chosen
-        used = set(db.session.scalars(select(Submission.reference)
-                                      .where(Submission.reference.in_(sorted(wanted)))))
-        chosen |= wanted - used
-    return sorted(chosen)
 
 
 # Undo --------------------------------------------------------------------------

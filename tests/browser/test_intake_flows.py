@@ -94,7 +94,7 @@ def test_resident_registers_on_a_phone_confirms_and_an_officer_accepts(
 
     expect(resident.get_by_role("heading", level=1)).to_contain_text("Thank you")
     reference = resident.locator("#reference").inner_text()
-    assert re.fullmatch(r"TH-\d{4}-[A-Z2-9]{6}", reference)
+    assert re.fullmatch(r"TH-\d{4}-[A-Z2-9]{8}", reference)
     resident.goto(confirmation_link(app))
     expect(resident.get_by_role("heading", level=1)).to_have_text(
         "Your e-mail address is confirmed")

@@ -11,11 +11,6 @@ def reset(drop_first: bool = False) -> None:
     if drop_first:
         drop_everything()
     flask_migrate.upgrade()
-    # TODO: tables of models that have no migration yet are made directly, so that
-    # work in progress can be tested; tests/test_migrations.py fails until the
-    # migration exists. Remove this once every model has its migration.
-    _import_models()
-    db.create_all()
 
 
 def drop_everything() -> None:

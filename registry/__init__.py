@@ -50,12 +50,12 @@ def _check_settings(app: Flask) -> None:
 
 
 def _register_domains(app: Flask) -> None:
-    from registry import accounts, audit, imports, intake, people, places, rights
+    from registry import accounts, audit, imports, intake, matching, people, places, rights
     from registry.core import views as core_views
 
     from registry.core.cli import registry_cli
 
     app.register_blueprint(core_views.bp)
-    for domain in (accounts, audit, places, people, intake, imports, rights):
+    for domain in (accounts, audit, places, people, intake, imports, matching, rights):
         domain.init_app(app)
     app.cli.add_command(registry_cli)

@@ -39,6 +39,7 @@ def _import_models() -> None:
     from registry.audit import models as audit  # noqa: F401
     from registry.imports import models as imports  # noqa: F401
     from registry.intake import models as intake  # noqa: F401
+    from registry.matching import models as matching  # noqa: F401
     from registry.people import models as people  # noqa: F401
     from registry.places import models as places  # noqa: F401
     from registry.rights import models as rights  # noqa: F401

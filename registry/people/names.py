@@ -12,6 +12,16 @@ uong ung dam giap thieu chau an au bach bang cam cat chung dieu dong duy
 giang han hau hua kha khuc khuu lieu linh lu man mong ninh nong ong phung phi
 quang quyen sam son tieu tra tu ton truong ung yen
 """.split())
+# The most common of them: "Hoa Nguyen" is Western order although Hoa is a surname too.
+COMMON_SURNAMES = frozenset("""
+nguyen le tran pham hoang huynh vu vo dang bui do ho ngo duong ly trinh dinh
+""".split())
+# Words mostly used as middle names: a Western-order name starting with one of them
+# is middle, given, family ("Thi Hoa Nguyen"); any other is given, middle, family.
+MIDDLE_FIRST = frozenset("""
+thi van huu dinh cong xuan duc quang ngoc thu thanh hong phuong kim thuy minh bao gia
+manh trong quoc dieu my bich
+""".split())
 # Middle names that carry little identity but tell gender.
 FEMALE_MIDDLE = frozenset({"thi"})
 MALE_MIDDLE = frozenset({"van"})
@@ -35,7 +45,9 @@ def split_name(full_name: str) -> NameParts:
     if len(words) == 1:
         return NameParts(family="", middle="", given=words[0])
     reordered = _looks_western(words)
-    if reordered:
+    if reordered and len(words) > 2 and fold(words[0]) in MIDDLE_FIRST:
+        words = [words[-1], *words[:-1]]
+    elif reordered:
         words = [words[-1], *words[1:-1], words[0]]
     return NameParts(
         family=words[0], middle=" ".join(words[1:-1]), given=words[-1],
@@ -55,4 +67,5 @@ def gender_hint(parts: NameParts) -> str | None:
 
 def _looks_western(words: list[str]) -> bool:
     first, last = fold(words[0]), fold(words[-1])
-    return last in SURNAMES and first not in SURNAMES
+    return (last in SURNAMES and first not in SURNAMES) or (
+        last in COMMON_SURNAMES and first not in COMMON_SURNAMES)

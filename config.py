@@ -51,6 +51,10 @@ class Config:
     JOBS_IMMEDIATE = False  # run background jobs in the calling process (tests)
 
     PAGE_SIZE = 50
+    # Duplicates: merge without an officer only pairs scored above the threshold
+    # that also share a national id, a passport or an e-mail. Off unless set.
+    MATCH_AUTO_MERGE = os.environ.get("MATCH_AUTO_MERGE", "") == "1"
+    MATCH_AUTO_MERGE_THRESHOLD = float(os.environ.get("MATCH_AUTO_MERGE_THRESHOLD", "0.999"))
     DEVELOPMENT_TOOLS = False  # commands such as `registry totp-code`
     TOTP_ISSUER = "So Ngoai vu Thanh Hoa"
 

@@ -100,6 +100,9 @@ def upgrade():
         )
         batch_op.create_index("ix_match_key_name_year", ["name_key", "birth_year"], unique=False)
         batch_op.create_index("ix_match_key_national_id", ["national_id"], unique=False)
+        batch_op.create_index(
+            "ix_match_key_names_home", ["given", "family", "hometown_code"], unique=False
+        )
         batch_op.create_index("ix_match_key_passport", ["passport"], unique=False)
 
     op.create_table(
@@ -203,6 +206,7 @@ def downgrade():
     op.drop_table("person_merge")
     with op.batch_alter_table("match_key", schema=None) as batch_op:
         batch_op.drop_index("ix_match_key_passport")
+        batch_op.drop_index("ix_match_key_names_home")
         batch_op.drop_index("ix_match_key_national_id")
         batch_op.drop_index("ix_match_key_name_year")
         batch_op.drop_index("ix_match_key_given_birth")

@@ -129,13 +129,15 @@ def get_own(submission_id: int, user) -> Submission:
     return submission
 
 
-def matches_for(person) -> list:
-    """Return the existing records that person is likely a duplicate of, best first.
+def matches_for(person, user=None) -> list:
+    """Return the existing records that person may duplicate, best first.
 
-    TODO: there is no duplicate detector yet, so nothing is ever found. When it
-    exists, return its (person, reason) pairs here; the review page shows them.
+    The items are registry.matching Match objects. Reviewers are officers, who
+    see the whole province, so nothing is masked unless a narrower user is given.
     """
-    return []
+    from registry.matching import operations as matching
+
+    return matching.likely_matches(person, user)
 
 
 # Self-registration -------------------------------------------------------------
@@ -290,8 +292,12 @@ def accept_with_changes(submission: Submission, data: dict, actor) -> dict:
     return changes
 
 
-def reject(submission: Submission, actor, reason: str) -> None:
-    """Reject a pending submission with the reason its author will read."""
+def reject(submission: Submission, actor, reason: str, tell_reason: bool = False) -> None:
+    """Reject a pending submission with the reason its author will read.
+
+    A person who registered themselves is told by e-mail, in their language,
+    that the entry was not accepted; with tell_reason, the mail gives the reason.
+    """
     _check_pending(submission)
     reason = (reason or "").strip()
     if not reason:
@@ -299,9 +305,27 @@ def reject(submission: Submission, actor, reason: str) -> None:
     people.set_status(submission.person, PERSON_REJECTED, actor, reason=reason)
     _decide(submission, REJECTED, actor)
     submission.reason = reason
+    told = _tell_rejected(submission, reason if tell_reason else None)
     audit.record("submission.reject", submission,
-                 details={"kind": submission.kind, "person": submission.person_id})
+                 details={"kind": submission.kind, "person": submission.person_id,
+                          "mailed": told, "reason_told": told and bool(tell_reason)})
     log.info("Submission %s rejected by user %s", submission.id, actor.id)
+
+
+def _tell_rejected(submission: Submission, reason: str | None) -> bool:
+    """Mail a self-registrant that their entry was not accepted; return whether sent."""
+    if submission.kind != SELF or not submission.contact_email:
+        return False
+    lang = submission.person.preferred_lang
+    with force_locale(lang if lang in ("vi", "en") else "vi"):
+        message = Message(
+            to=submission.contact_email,
+            subject=_("Your registration %(reference)s was not accepted",
+                      reference=submission.reference),
+            text=render_template("intake/mail/rejected.txt",
+                                 reference=submission.reference, reason=reason))
+    send_after_commit(message)
+    return True
 
 
 def accept_many(submission_ids: list[int], actor) -> int:

@@ -33,6 +33,7 @@ class MatchKey(db.Model):
         Index("ix_match_key_family_birth", "family", "birth_year", "birth_month", "birth_day"),
         Index("ix_match_key_birth_home", "birth_year", "birth_month", "birth_day",
               "hometown_code"),
+        Index("ix_match_key_names_home", "given", "family", "hometown_code"),
         Index("ix_match_key_passport", "passport"),
         Index("ix_match_key_national_id", "national_id"),
     )

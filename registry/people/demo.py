@@ -129,6 +129,7 @@ def insert_people(connection, rows: list[dict]) -> list[int]:
     from sqlalchemy import insert
 
     from registry.people.models import Consent, Email, Person, Phone
+    from registry.people.signals import people_inserted
 
     people = [{k: v for k, v in row.items() if k not in ("phones", "emails")} for row in rows]
     result = connection.execute(
@@ -146,4 +147,5 @@ def insert_people(connection, rows: list[dict]) -> list[int]:
     for table, values in ((Phone, phones), (Email, emails), (Consent, consents)):
         if values:
             connection.execute(insert(table.__table__), values)
+    people_inserted.send(connection, people=list(zip(ids, rows)))  # matching writes keys
     return ids

@@ -76,7 +76,7 @@ def create_person(data: dict, actor, source: str, status: str | None = None) -> 
     entries are active and everyone else's wait for review as submitted.
     """
     if actor is not None:
-        _check_hometown_in_scope(data, actor)
+        check_hometown_in_scope(data, actor)
     may_set_status = actor is not None and actor.can("people.set_status")
 
     person = Person(source=source, created_by_id=_id(actor), updated_by_id=_id(actor),
@@ -99,7 +99,7 @@ def create_person(data: dict, actor, source: str, status: str | None = None) -> 
 
 def update_person(person: Person, data: dict, actor) -> dict:
     """Apply cleaned form data to person; return the fields that changed."""
-    _check_hometown_in_scope(data, actor)
+    check_hometown_in_scope(data, actor)
 
     before = snapshot(person)
     with db.session.no_autoflush:  # one flush, so the version number moves by one
@@ -285,7 +285,8 @@ def _record_consents(person: Person, data: dict, actor) -> None:
         ))
 
 
-def _check_hometown_in_scope(data: dict, actor) -> None:
+def check_hometown_in_scope(data: dict, actor) -> None:
+    """Raise BadInput unless the hometown in data lies in actor's areas."""
     units = scope_of(actor)
     code = data["hometown"][0]
     if units is not None and code not in units:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from registry.accounts.access import requires
 from registry.core.errors import BadInput
 from registry.core.setup import wants_write
-from registry.people import forms, operations, search
+from registry.people import forms, operations, search, signals
 from registry.people.models import PURPOSES, RESIDENCE_STATUSES, STATUSES
 from registry.people.normalise import BirthDate, display_phone
 
@@ -32,9 +32,13 @@ def index():
 def create():
     """Show the form for a new person and save it when valid."""
     form = forms.PersonForm(may_set_status=current_user.can("people.set_status"))
-    if form.validate_on_submit() and _saved(form, None):
-        return redirect(url_for("people.show", person_id=form.saved_id))
-    return render_template("people/form.html", form=form, person=None), _status(form)
+    matches = []
+    if form.validate_on_submit():
+        matches = _possible_duplicates(form, None)
+        if not matches and _saved(form, None):
+            return redirect(url_for("people.show", person_id=form.saved_id))
+    return render_template("people/form.html", form=form, person=None,
+                           matches=matches), _status(form)
 
 
 @bp.get("/<int:person_id>")
@@ -58,14 +62,18 @@ def edit(person_id: int):
     if person.is_personal_data_erased:
         abort(410)
     form = forms.PersonForm(obj=person, may_set_status=current_user.can("people.set_status"))
+    matches = []
     if request.method == "GET":
         forms.fill_form(form, person, set(operations.active_consents(person)))
         if person.passport_number or person.national_id:
             wants_write()
             operations.reveal_identity(person, current_user)  # the form shows them
-    elif form.validate_on_submit() and _saved(form, person):
-        return redirect(url_for("people.show", person_id=person.id))
-    return render_template("people/form.html", form=form, person=person), _status(form)
+    elif form.validate_on_submit():
+        matches = _possible_duplicates(form, person)
+        if not matches and _saved(form, person):
+            return redirect(url_for("people.show", person_id=person.id))
+    return render_template("people/form.html", form=form, person=person,
+                           matches=matches), _status(form)
 
 
 @bp.get("/<int:person_id>/history")
@@ -114,20 +122,43 @@ def add_police_note(person_id: int):
     return redirect(url_for("people.show", person_id=person.id))
 
 
+def _possible_duplicates(form: forms.PersonForm, person) -> list:
+    """Return the existing records to show before saving, unless the user confirmed."""
+    if _confirmed_different():
+        return []
+    data = forms.form_data(form)
+    try:
+        operations.check_hometown_in_scope(data, current_user)
+    except BadInput:
+        return []  # saving refuses it with the reason, before any duplicate is shown
+    answers = signals.checking_entry.send(data, user=current_user, person=person)
+    return [match for _receiver, found in answers for match in found or ()]
+
+
+def _confirmed_different() -> bool:
+    # Ticked under the list of possible duplicates, then the form is sent again.
+    return request.form.get("confirm_different") == "yes"
+
+
 def _saved(form: forms.PersonForm, person) -> bool:
     data = forms.form_data(form)
     try:
         if person is None:
             source = "officer" if current_user.can("people.set_status") else "district"
-            form.saved_id = operations.create_person(data, current_user, source).id
+            saved = operations.create_person(data, current_user, source)
+            form.saved_id = saved.id
             flash(_("The person was saved."), "success")
         elif operations.update_person(person, data, current_user):
+            saved = person
             flash(_("The changes were saved."), "success")
         else:
+            saved = None
             flash(_("Nothing was changed."), "info")
     except BadInput as error:
         getattr(form, error.field or "full_name").errors.append(error.message)
         return False
+    if saved is not None and _confirmed_different():
+        signals.entry_confirmed.send(saved, user=current_user)
     return True
 
 

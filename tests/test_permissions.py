@@ -6,9 +6,8 @@ official's own area; `{outside}` is a person from Mường Lát, outside it; `{s
 is another staff account. Every refusal is checked to change nothing, and every
 403 to leave an "access.refused" audit row and a warning in the log.
 
-There are no /api/ routes yet; there, an anonymous visitor gets 401, not a
-redirect (registry.accounts.access.ask_to_sign_in). Export routes do not exist
-yet either: when they come, the route test below fails until they are added here.
+Under /api/ a caller without a token gets 401, not a redirect, even when signed
+in: the API takes bearer tokens only (tests/test_api.py tries the tokens' scopes).
 """
 import logging
 from dataclasses import dataclass
@@ -28,6 +27,9 @@ LOGIN = "login"  # a 302 to the sign-in page
 INSIDE_NAME = "Mai Văn Tài"
 OUTSIDE_NAME = "Hà Thị Lan"
 MUONG_LAT_FORM = {"hometown": "Xã Mường Lát", "hometown_code": MUONG_LAT}
+# The table's people share a passport and a birth date, so the person form would
+# first warn of a duplicate: the rows tick "this is a different person".
+DIFFERENT = {"confirm_different": "yes"}
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,11 @@ ROUTES = [
     route("GET", "/people/",                        LOGIN,  200, 200, 200, 200, 403),
     route("GET", "/people/new",                     LOGIN,  200, 200, 403, 200, 403),
     route("POST", "/people/new",                    LOGIN,  302, 302, 403, 302, 403,
-          data=person_form(full_name="Trịnh Văn Mới")),
+          data=person_form(full_name="Trịnh Văn Mới", **DIFFERENT)),
     route("GET", "/people/{inside}",                LOGIN,  200, 200, 200, 200, 403),
     route("GET", "/people/{inside}/edit",           LOGIN,  200, 200, 403, 200, 403),
     route("POST", "/people/{inside}/edit",          LOGIN,  302, 302, 403, 302, 403,
-          data=person_form(full_name=INSIDE_NAME, city="Tokyo")),
+          data=person_form(full_name=INSIDE_NAME, city="Tokyo", **DIFFERENT)),
     route("GET", "/people/{inside}/history",        LOGIN,  200, 200, 200, 200, 403),
     route("GET", "/people/{inside}/identity",       LOGIN,  200, 200, 200, 200, 403),
     route("POST", "/people/{inside}/status",        LOGIN,  302, 302, 403, 403, 403,
@@ -96,7 +98,7 @@ ROUTES = [
     route("GET", "/people/{outside}/edit",          LOGIN,  200, 200, 403, 404, 403,
           label="another district"),
     route("POST", "/people/{outside}/edit",         LOGIN,  302, 302, 403, 404, 403,
-          data=person_form(full_name=OUTSIDE_NAME, city="Kyoto", **MUONG_LAT_FORM),
+          data=person_form(full_name=OUTSIDE_NAME, city="Kyoto", **MUONG_LAT_FORM, **DIFFERENT),
           label="another district"),
     route("GET", "/people/{outside}/history",       LOGIN,  200, 200, 200, 404, 403,
           label="another district"),
@@ -109,7 +111,7 @@ ROUTES = [
     route("GET", f"/people/?q={OUTSIDE_NAME}",      LOGIN,  200, 200, 200, 200, 403,
           hides=OUTSIDE_NAME, label="search for another district's person"),
     route("POST", "/people/{inside}/edit",          LOGIN,  302, 302, 403, 422, 403,
-          data=person_form(full_name=INSIDE_NAME, **MUONG_LAT_FORM),
+          data=person_form(full_name=INSIDE_NAME, **MUONG_LAT_FORM, **DIFFERENT),
           label="move the hometown to another district"),
     # Spreadsheet imports: administrators and officers. No batch 999999 exists, so
     # they get 404 where others are refused before the lookup.
@@ -123,6 +125,24 @@ ROUTES = [
     route("GET", "/imports/999999/report.csv",      LOGIN,  404, 404, 403, 403, 403),
     route("POST", "/imports/999999/import",         LOGIN,  404, 404, 403, 403, 403, data={}),
     route("POST", "/imports/999999/undo",           LOGIN,  404, 404, 403, 403, 403, data={}),
+    # The duplicate queue, merge and undo: administrators and officers. Police may
+    # open a record but never merge. No pair, scan or merge 999999 exists.
+    route("GET", "/duplicates/",                    LOGIN,  200, 200, 403, 403, 403),
+    route("POST", "/duplicates/runs",               LOGIN,  302, 302, 403, 403, 403, data={}),
+    route("GET", "/duplicates/runs/999999",         LOGIN,  404, 404, 403, 403, 403),
+    route("GET", "/duplicates/runs/999999/progress", LOGIN, 404, 404, 403, 403, 403),
+    route("GET", "/duplicates/pairs/999999",        LOGIN,  404, 404, 403, 403, 403),
+    route("GET", "/duplicates/pairs/999999/group",  LOGIN,  404, 404, 403, 403, 403),
+    route("POST", "/duplicates/pairs/999999/not-same", LOGIN, 404, 404, 403, 403, 403, data={}),
+    route("POST", "/duplicates/pairs/999999/skip",  LOGIN,  404, 404, 403, 403, 403, data={}),
+    route("GET", "/duplicates/merge?people={inside}&people={outside}",
+                                                    LOGIN,  200, 200, 403, 403, 403),
+    route("POST", "/duplicates/merge?people={inside}&people={outside}",
+                                                    LOGIN,  422, 422, 403, 403, 403, data={},
+          label="no record to keep chosen"),
+    route("GET", "/duplicates/merges",              LOGIN,  200, 200, 403, 403, 403),
+    route("GET", "/duplicates/merges/999999",       LOGIN,  404, 404, 403, 403, 403),
+    route("POST", "/duplicates/merges/999999/undo", LOGIN,  404, 404, 403, 403, 403, data={}),
     # A person's own data, by the signed link mailed to them: no sign-in. A spoilt
     # link opens nothing, whoever follows it (tests/test_rights.py opens real ones).
     route("GET", "/my-data",                          200,  200, 200, 200, 200, 200),
@@ -162,7 +182,28 @@ ROUTES = [
     route("POST", "/review/999999/reject",          LOGIN,  404, 404, 403, 403, 403, data={}),
     route("POST", "/review/accept",                 LOGIN,  302, 302, 403, 403, 403, data={}),
     route("POST", "/review/batches/999999/accept",  LOGIN,  302, 302, 403, 403, 403, data={}),
+    # Statistics for every member of staff, figures scoped and suppressed by the operation
+    route("GET", "/dashboard",                      LOGIN,  200, 200, 200, 200, 200),
+    # Exports of people lists: officers, and district officials within their areas
+    route("GET", "/exports",                        LOGIN,  200, 200, 403, 200, 403),
+    route("GET", "/exports/people.csv",             LOGIN,  200, 200, 403, 200, 403),
+    route("GET", "/exports/people.xlsx",            LOGIN,  200, 200, 403, 200, 403),
+    route("GET", "/exports/people.csv?status=any",  LOGIN,  200, 200, 403, 200, 403,
+          hides=OUTSIDE_NAME, label="export with another district's person"),
+    # Annual reports: administrators and officers; no report 999999 exists
+    route("GET", "/reports/annual",                 LOGIN,  200, 200, 403, 403, 403),
+    route("POST", "/reports/annual",                LOGIN,  422, 422, 403, 403, 403, data={}),
+    route("GET", "/reports/annual/999999",          LOGIN,  404, 404, 403, 403, 403),
+    route("GET", "/reports/annual/999999.xlsx",     LOGIN,  404, 404, 403, 403, 403),
+    # The partner API: bearer tokens only, a session opens nothing
+    route("GET", "/api/v1/openapi.json",              200,  200, 200, 200, 200, 200),
+    route("GET", "/api/v1/people",                    401,  401, 401, 401, 401, 401),
+    route("GET", "/api/v1/people/{inside}",           401,  401, 401, 401, 401, 401),
+    route("GET", "/api/v1/statistics",                401,  401, 401, 401, 401, 401),
     # Administration
+    route("GET", "/api-clients",                    LOGIN,  200, 403, 403, 403, 403),
+    route("POST", "/api-clients",                   LOGIN,  422, 403, 403, 403, 403, data={}),
+    route("POST", "/api-clients/999999/revoke",     LOGIN,  404, 403, 403, 403, 403, data={}),
     route("GET", "/places/",                        LOGIN,  200, 403, 403, 403, 403),
     route("GET", "/audit/",                         LOGIN,  200, 403, 403, 403, 403),
     route("GET", "/staff/",                         LOGIN,  200, 403, 403, 403, 403),

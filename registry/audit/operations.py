@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 ACTIONS = (
     "login.success", "login.failed", "login.throttled", "logout", "access.refused",
     "session.end", "user.create", "user.update", "user.activate", "user.deactivate",
-    "user.sign_out_all", "user.password", "user.totp",
+    "user.sign_out_all", "user.password_change", "user.password_reset",
+    "user.totp_issue", "user.totp_enable", "user.totp_disable", "user.totp_reset",
     "person.create", "person.update", "person.status", "person.identity_viewed",
     "person.police_note", "person.erased", "export",
     "submission.open", "submission.accept", "submission.accept_batch", "submission.reject",
@@ -23,6 +24,10 @@ ACTIONS = (
     "rights.link_sent", "rights.link_unmatched", "consent.withdrawn",
     "subject_request.open", "subject_request.acknowledge", "subject_request.complete",
     "subject_request.refuse",
+    "dedupe.start", "dedupe.run",
+    "person.merge", "person.unmerge", "match.not_same",
+    "report.create", "api_client.create", "api_client.revoke",
+    "api.people_search", "api.person_read",
 )
 
 

@@ -1,20 +1,22 @@
 """Spreadsheet imports: reading files, checking rows, importing, undoing, the CLI."""
 import csv
 import io
+import os
+import time
 import zipfile
 
 import pytest
 from flask import session
 from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from registry.audit.models import AuditEvent
 from registry.extensions import db
 from registry.imports import operations, parsing, reports
 from registry.imports.models import (ALREADY_IMPORTED, CHECKED, DUPLICATE_IN_FILE, FAILED,
-                                     IMPORTED, INVALID, UNDONE, UPLOADED, VALID, ImportBatch,
-                                     ImportRow)
+                                     IMPORTED, INVALID, PROBABLY_EXISTS, UNDONE, UPLOADED,
+                                     VALID, ImportBatch, ImportRow)
 from registry.intake.models import PENDING, REJECTED, Submission
 from registry.people.models import ARCHIVED, SUBMITTED, Person, PersonVersion
 from tests.factories import BIM_SON
@@ -333,6 +335,23 @@ def test_a_reference_imported_before_is_not_imported_again(app_ctx):
     assert count(Person) == 2
 
 
+def test_rows_of_people_already_in_the_registry_are_flagged_and_still_imported(app_ctx):
+    first = imported(csv_bytes(HUONG, TAI))
+    again = HUONG.replace("TH-001", "HD-77")  # the same woman, from another district's list
+
+    batch = checked(csv_bytes(again, LAN), filename="other.csv")
+
+    [(status, problems)] = [verdict for number, verdict in verdicts(batch).items()
+                            if number == 2]
+    huong = db.session.scalar(select(ImportRow.person_id).where(
+        ImportRow.batch_id == first.id, ImportRow.row_number == 2))
+    assert status == PROBABLY_EXISTS
+    assert problems[0][1] == parsing.msgid_of(operations.PROBABLY_SAME)
+    assert verdicts(batch)[3] == (VALID, [])
+    assert f"#{huong} (" in reports.report_csv(batch).decode("utf-8-sig")
+    assert operations.import_batch(batch, None) == 2
+
+
 def test_an_import_killed_half_way_ends_with_exactly_the_files_rows_when_run_again(
         app_ctx, monkeypatch):
     monkeypatch.setattr(operations, "CHUNK_SIZE", 2)
@@ -479,6 +498,145 @@ def test_cli_refuses_an_unreadable_file(app, tmp_path):
 
     assert result.exit_code != 0
     assert "lone carriage return" in result.output or "Dòng 2" in result.output
+
+
+UNNAMED = "Tên đầy đủ,Năm sinh,Quê quán,Nơi ở hiện nay,Ghi chú"
+
+
+def test_cli_refuses_a_file_whose_required_columns_are_not_recognised(app, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes("Lê Văn Hùng,1990,Bỉm Sơn,JP,", header=UNNAMED))
+
+    result = app.test_cli_runner().invoke(args=["registry", "import", str(path)])
+
+    assert result.exit_code != 0
+    assert "required full_name, country" in result.output
+    assert "Tên đầy đủ, Nơi ở hiện nay, Ghi chú" in result.output
+    assert "hometown_district" in result.output and "--map" in result.output
+    with app.app_context():
+        assert count(ImportBatch) == 0
+
+
+def test_cli_imports_columns_mapped_on_the_command_line(app, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes("Lê Văn Hùng,1990,Bỉm Sơn,JP,", header=UNNAMED))
+
+    result = app.test_cli_runner().invoke(args=[
+        "registry", "import", str(path), "--map", "Tên đầy đủ=full_name",
+        "--map", " Nơi ở hiện nay = country "])
+
+    assert result.exit_code == 0, result.output
+    assert "Columns ignored (not recognised): Ghi chú" in result.output
+    assert "1 people imported" in result.output
+    with app.app_context():
+        batch = db.session.scalar(select(ImportBatch))
+        assert batch.mapping["Nơi ở hiện nay"] == "country"
+        assert db.session.scalar(select(Person.country_code)) == "JP"
+
+
+@pytest.mark.parametrize("pair, message", [
+    ("Tên đầy đủ", "is not COLUMN=FIELD"), ("Tên đầy đủ=name", "Fields: source_ref"),
+    ("Họ tên=full_name", "No column of the file is called 'Họ tên'"),
+    ("Tên đầy đủ=country", "Error: "),  # in the default language, from set_mapping
+], ids=["no field", "unknown field", "unknown column", "field taken"])
+def test_cli_refuses_a_mapping_it_cannot_follow(app, tmp_path, pair, message):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes("Lê Văn Hùng,1990,Bỉm Sơn,JP,", header=UNNAMED))
+
+    result = app.test_cli_runner().invoke(args=[
+        "registry", "import", str(path), "--map", "Nơi ở hiện nay=country",
+        "--map", pair])
+
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert count(ImportBatch) == 0
+
+
+# Writing in bulk ---------------------------------------------------------------
+
+def test_rows_written_in_bulk_read_back_like_rows_the_orm_wrote(app_ctx):
+    from datetime import UTC, datetime
+
+    from registry.imports import bulk
+    from registry.people.models import Email
+
+    at = datetime(2026, 12, 3, 9, 30, 15, 123456, tzinfo=UTC)
+    imported(csv_bytes(HUONG))
+    person = db.session.scalar(select(Person.id))
+    connection = db.session.connection()
+    bulk.insert_rows(connection, AuditEvent.__table__, [
+        {"occurred_at": at, "action": "test.bulk", "details": {"tên": "Hương", "n": [1]}},
+        {"occurred_at": at, "action": "test.bulk", "details": None}])
+    bulk.Copying(connection).execute(insert(Email.__table__),
+                                     [{"person_id": person, "address": "b@example.com"}])
+
+    found = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "test.bulk")
+                               .order_by(AuditEvent.id)).all()
+    assert [event.details for event in found] == [{"tên": "Hương", "n": [1]}, None]
+    assert found[0].occurred_at.replace(tzinfo=UTC) == at
+    email = db.session.scalar(select(Email).where(Email.address == "b@example.com"))
+    assert email.is_verified is False  # the column's default, as an INSERT gives it
+
+
+# Kept uploads ------------------------------------------------------------------
+
+def kept_files(folder) -> set[str]:
+    return set(os.listdir(folder / "imports"))
+
+
+def age(path, hours: int) -> None:
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_uploads_never_checked_are_deleted_after_a_day(app, app_ctx, monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    waiting, _is_new = operations.receive_upload(
+        "old.csv", csv_bytes("Lê Văn Hùng,1990,Bỉm Sơn,JP,", header=UNNAMED), None)
+    recent, _is_new = operations.receive_upload(
+        "new.csv", csv_bytes("Lê Văn Hùng,1991,Bỉm Sơn,JP,", header=UNNAMED), None)
+    db.session.commit()
+    orphan = tmp_path / "imports" / "batch-9999.csv"  # its request rolled back
+    orphan.write_bytes(b"full_name\n")
+    (tmp_path / "imports" / "notes.txt").write_text("not an upload")
+    for path in (operations.upload_path(waiting), orphan, tmp_path / "imports" / "notes.txt"):
+        age(path, 25)
+
+    removed = operations.clean_uploads()
+    db.session.commit()
+
+    assert removed == 2
+    assert kept_files(tmp_path) == {f"batch-{recent.id}.csv", "notes.txt"}
+    assert (waiting.state, recent.state) == (FAILED, UPLOADED)
+    expired = parsing.msgid_of(operations.UPLOAD_EXPIRED)
+    assert operations.failure_of(waiting)["message"] == expired
+
+
+def test_a_file_whose_dry_run_is_under_way_is_kept(app, app_ctx, monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    batch, _is_new = operations.start_batch("a.csv", csv_bytes(HUONG), None)
+    operations.keep_upload(batch, csv_bytes(HUONG))
+    batch.state, batch.job_id = "checking", "job-1"
+    db.session.commit()
+    age(operations.upload_path(batch), 48)
+
+    assert operations.clean_uploads() == 0
+    assert kept_files(tmp_path) == {f"batch-{batch.id}.csv"}
+
+
+def test_cli_cleans_kept_uploads(app, monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    (tmp_path / "imports").mkdir()
+    for name, hours in (("batch-1.csv", 30), ("batch-2.xlsx", 2)):
+        (tmp_path / "imports" / name).write_bytes(b"x")
+        age(tmp_path / "imports" / name, hours)
+
+    result = app.test_cli_runner().invoke(args=["registry", "clean-uploads"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 kept uploads deleted" in result.output
+    assert kept_files(tmp_path) == {"batch-2.xlsx"}
 
 
 # The pages -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 
 from registry.accounts.models import AREA_COMMUNE
 from registry.audit.models import AuditEvent
+from registry.core.mail import sent_messages
 from registry.core.time import utcnow
 from registry.extensions import db
 from registry.intake import operations
@@ -242,6 +243,83 @@ def test_a_rejection_needs_a_reason(app, client, login_as, world):
     assert done.status_code == 302
     assert submission(app, submission_id) == ("rejected", "rejected", 1,
                                               "Sai ngày sinh, kiểm tra lại.")
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox(app):
+    with app.app_context():
+        sent_messages().clear()
+
+
+def rejection_mails(app) -> list:
+    with app.app_context():
+        return [mail for mail in sent_messages() if "not accepted" in mail["Subject"]
+                or "không được chấp nhận" in mail["Subject"]]
+
+
+def test_a_rejected_self_registrant_is_told_by_mail_without_the_reason(app, client,
+                                                                       login_as, world):
+    submission_id = world["self_registration"]("Trần Văn Xa")
+    login_as(world["officer"])
+
+    client.post(f"/review/{submission_id}/reject", data={"reason": "Hồ sơ trùng lặp."})
+
+    [mail] = rejection_mails(app)
+    assert mail["To"] == "11@example.com"
+    assert "Sở Ngoại vụ tỉnh Thanh Hóa" in mail.get_content()  # the person's language
+    assert "Hồ sơ trùng lặp." not in mail.get_content()
+
+
+def test_the_officer_can_tell_the_reason_from_the_reject_form(app, client, login_as,
+                                                              world):
+    submission_id = world["self_registration"]("Trần Văn Xa")
+    login_as(world["officer"])
+
+    client.post(f"/review/{submission_id}/reject",
+                data={"reason": "Quê quán chưa rõ.", "tell_reason": "y"})
+
+    [mail] = rejection_mails(app)
+    assert "Quê quán chưa rõ." in mail.get_content()
+
+
+def test_the_reason_is_told_in_english_to_a_person_who_prefers_it(app, world):
+    submission_id = world["self_registration"]("Trần Văn Xa", preferred_lang="en")
+    with app.app_context():
+        found = db.session.get(Submission, submission_id)
+        reference = found.reference
+        operations.reject(found, db.session.merge(world["officer"]),
+                          "The hometown is unclear.", tell_reason=True)
+        db.session.commit()
+
+    [mail] = rejection_mails(app)
+    assert mail["Subject"] == f"Your registration {reference} was not accepted"
+    assert "The reason given by the officer:\n\nThe hometown is unclear." in mail.get_content()
+    with app.app_context():
+        details = db.session.scalar(select(AuditEvent.details).where(
+            AuditEvent.action == "submission.reject"))
+        assert details["mailed"] and details["reason_told"]
+
+
+def test_nobody_is_mailed_when_a_district_submission_is_rejected(app, client, login_as,
+                                                                 world):
+    submission_id = world["district"]("Mai Văn Tài", emails=["tai@example.com"])
+    login_as(world["officer"])
+
+    client.post(f"/review/{submission_id}/reject",
+                data={"reason": "Sai ngày sinh.", "tell_reason": "y"})
+
+    assert rejection_mails(app) == []
+
+
+def test_the_reject_form_offers_to_tell_the_reason_for_self_registrations(app, client,
+                                                                           login_as, world):
+    own = world["self_registration"]("Trần Văn Xa")
+    district = world["district"]("Mai Văn Tài")
+    login_as(world["officer"])
+    client.post("/lang/en")
+
+    assert "Tell the person the reason" in page(client.get(f"/review/{own}"))
+    assert "Tell the person the reason" not in page(client.get(f"/review/{district}"))
 
 
 def test_an_officer_accepts_the_ticked_entries_at_once(app, client, login_as, world):

@@ -3,17 +3,22 @@
 The web pages and the `registry import` command take the same path:
 start_batch → check_batch (the dry run, which stores every row and its verdict)
 → import_batch (the valid rows, a chunk per transaction) → undo_batch if asked.
-Rows are written with bulk inserts, as people.demo.insert_people does: one ORM
-flush per person would make a 100,000-row file take minutes.
+Rows are written in bulk (registry.imports.bulk: COPY on PostgreSQL), with the
+ids chosen first: one ORM flush per person would make a 100,000-row file take
+minutes.
 """
 import hashlib
 import logging
 import os
+import re
+import time
 from collections import Counter
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, event, exists, func, insert, select, text, update
+from flask_babel import lazy_gettext as _l
+from huey import crontab
+from sqlalchemy import bindparam, event, exists, func, select, text, update
 
 from registry.audit import operations as audit
 from registry.audit.models import AuditEvent
@@ -22,21 +27,28 @@ from registry.core.errors import BadInput
 from registry.core.text import fold, nfc, tone_key
 from registry.core.time import utcnow
 from registry.extensions import db
-from registry.imports import parsing, rows
+from registry.imports import bulk, parsing, rows
 from registry.imports.models import (ALREADY_IMPORTED, CHECKED, CHECKING, DUPLICATE_IN_FILE,
                                      FAILED, IMPORTED, IMPORTING, INVALID, PROBABLY_EXISTS,
                                      UNDOING, UNDONE, UPLOADED, VALID, ImportBatch, ImportRow)
 from registry.intake.models import IMPORT, PENDING, REJECTED, Submission
+from registry.matching import operations as matching
 from registry.people import operations as people
 from registry.people.models import ARCHIVED, SUBMITTED, Email, Person, PersonVersion, Phone
 from registry.people.names import split_name
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1000  # rows per transaction when importing
+CHUNK_SIZE = 2000  # rows per transaction when importing
 IMPORTABLE = (VALID, PROBABLY_EXISTS)
 DUPLICATES = (DUPLICATE_IN_FILE, ALREADY_IMPORTED)
 UNDO_REASON = "import.undo"
+PROBABLY_SAME = _l("Probably already in the registry as %(people)s; imported all the same, "
+                   "for the reviewer to decide.")
+UPLOAD_MAX_AGE = 24 * 3600  # seconds a kept file may wait for its dry run
+UPLOAD_EXPIRED = _l("The file waited more than a day for its dry run and was deleted. "
+                    "Upload it again.")
+_KEPT_FILE = re.compile(r"^batch-(\d+)\.\w+$")
 # Intake's reference numbers: no 0/O or 1/I, 32 symbols, so a byte maps evenly.
 
 
@@ -141,8 +153,50 @@ def upload_path(batch: ImportBatch) -> str:
 
 def forget_upload(batch: ImportBatch) -> None:
     """Delete the kept file: its rows are in the database now (or never will be)."""
+    _remove(upload_path(batch))
+
+
+def clean_uploads(max_age: int = UPLOAD_MAX_AGE, now: float | None = None) -> int:
+    """Delete the kept files older than max_age seconds; return how many.
+
+    A file is kept until its dry run has read it. One still there after a day
+    belongs to a batch whose columns were never mapped, or to an upload whose
+    request failed after the file was written; its batch, if any, is marked
+    failed with the reason, so that the page says to upload the file again. A
+    file whose dry run is under way is left alone.
+    """
+    folder = os.path.join(current_app.instance_path, "imports")
+    oldest = (time.time() if now is None else now) - max_age
+    removed = 0
+    for name, batch_id in _kept_files(folder):
+        path = os.path.join(folder, name)
+        batch = db.session.get(ImportBatch, batch_id)
+        if os.path.getmtime(path) > oldest or _is_being_checked(batch):
+            continue
+        if batch is not None and batch.state in (UPLOADED, CHECKING):
+            _fail(batch, parsing.msgid_of(UPLOAD_EXPIRED), {})
+        _remove(path)
+        removed += 1
+        log.info("Kept upload %s deleted after %d hours", name, max_age // 3600)
+    return removed
+
+
+def _kept_files(folder: str) -> list[tuple[str, int]]:
     try:
-        os.remove(upload_path(batch))
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+    return [(name, int(match.group(1))) for name in names
+            if (match := _KEPT_FILE.match(name))]
+
+
+def _is_being_checked(batch: ImportBatch | None) -> bool:
+    return batch is not None and batch.state == CHECKING and batch.job_id is not None
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
     except FileNotFoundError:
         pass
 
@@ -202,11 +256,10 @@ def _fail(batch: ImportBatch, msgid: str, params: dict) -> None:
 def probable_matches(row_data: dict) -> list:
     """Return the people already in the registry that this row probably is.
 
-    TODO: the duplicate detector does not exist yet; when it does, ask it here
-    and the rows it finds are classified PROBABLY_EXISTS (they are still
-    imported, so that the reviewer decides with the matches in front of them).
+    The rows it finds are classified PROBABLY_EXISTS: they are still imported,
+    so that the reviewer decides with the matches in front of them.
     """
-    return []
+    return matching.probable_matches(row_data)
 
 
 def _store_checked(batch: ImportBatch, chunk: list, checker, seen: dict) -> None:
@@ -215,16 +268,101 @@ def _store_checked(batch: ImportBatch, chunk: list, checker, seen: dict) -> None
     refs = {c.data["source_ref"] for c in chunk if c.data and c.data["source_ref"]}
     imported_before = _imported_refs(refs)
     ref_column = checker.column_of.get("source_ref")
+    verdicts = [(INVALID, checked.errors) if checked.data is None else
+                _classify(checked, seen, imported_before, ref_column) for checked in chunk]
+    verdicts = _with_probable_matches(chunk, verdicts)
     values = []
-    for checked in chunk:
-        status, problems = INVALID, checked.errors
-        if checked.data is not None:
-            status, problems = _classify(checked, seen, imported_before, ref_column)
+    for checked, (status, problems) in zip(chunk, verdicts):
         ref = checked.data["source_ref"] if checked.data else checked.source_ref
         values.append({"batch_id": batch.id, "row_number": checked.row_number,
                        "source_ref": ref, "status": status, "errors": problems or None,
                        "data": checked.data if status in IMPORTABLE else None})
-    db.session.execute(insert(ImportRow), values)
+    bulk.insert_rows(db.session.connection(), ImportRow.__table__, values)
+
+
+def _with_probable_matches(chunk: list, verdicts: list) -> list:
+    """Return verdicts with the valid rows that probably exist already marked so.
+
+    Only the rows whose blocking keys meet someone in the registry are asked
+    about one by one: for a chunk of new people that is none, after one query
+    per blocking rule instead of one per rule and row.
+    """
+    valid = [index for index, (status, _problems) in enumerate(verdicts) if status == VALID]
+    worth = _meets_someone([chunk[index].data for index in valid])
+    verdicts = list(verdicts)
+    for index, is_worth in zip(valid, worth):
+        found = probable_matches(chunk[index].data) if is_worth else []
+        if found:
+            people = ", ".join(f"#{match.person.id} ({match.probability:.0%})"
+                               if match.person else "?" for match in found)
+            verdicts[index] = (PROBABLY_EXISTS, [rows.error(None, PROBABLY_SAME,
+                                                            people=people)])
+    return verdicts
+
+
+def _meets_someone(datas: list[dict]) -> list[bool]:
+    """Tell, per row data, whether a blocking key of it is shared by anyone keyed.
+
+    The same test as the detector's own candidate look-up, for many rows at
+    once: a row that meets no one has no probable match.
+    TODO: a batch look-up belongs in registry.matching; this reads its key table.
+    """
+    from registry.matching import blocking
+
+    if not datas or not _anyone_keyed():
+        return [False] * len(datas)
+    per_row = [[(tuple(values), tuple(values.values())) for _rule, values in
+                blocking.probe_filters(matching.record_from_data(data))] for data in datas]
+    wanted: dict[tuple, set] = {}
+    for columns, values in (item for filters in per_row for item in filters):
+        wanted.setdefault(columns, set()).add(values)
+    met = {(columns, values) for columns, sought in wanted.items()
+           for values in _keyed_values(matching.KEY_TABLE, columns, sought)}
+    return [any(item in met for item in filters) for filters in per_row]
+
+
+def _anyone_keyed() -> bool:
+    """Tell whether anyone in the registry can be matched (a first import: no one)."""
+    return db.session.scalar(select(matching.KEY_TABLE.c.person_id).limit(1)) is not None
+
+
+def _keyed_values(keys, columns: tuple, sought: set) -> set[tuple]:
+    """Return the value tuples among sought that some keyed person has in columns."""
+    if len(columns) > 1:
+        return _keyed_tuples(keys, columns, sorted(sought))
+    if columns in (("phone",), ("email",)):
+        column = Phone.number if columns == ("phone",) else Email.address
+        query = select(column).join(keys, keys.c.person_id == column.class_.person_id)
+    else:
+        column = keys.c[columns[0]]
+        query = select(column)
+    query = query.where(column.in_(sorted(values[0] for values in sought))).distinct()
+    return {tuple(row) for row in db.session.execute(query)}
+
+
+def _keyed_tuples(keys, columns: tuple, sought: list[tuple]) -> set[tuple]:
+    # The sought tuples are joined as a table: an IN list of row values is
+    # planned as one OR per tuple, which costs PostgreSQL most of a second.
+    connection = db.session.connection()
+    selected = ", ".join(f"k.{name}" for name in columns)
+    if connection.dialect.name == "postgresql":
+        types = [keys.c[name].type.compile(connection.dialect) for name in columns]
+        arrays = ", ".join(f"CAST(:c{at} AS {kind}[])" for at, kind in enumerate(types))
+        names = ", ".join(f"c{at}" for at in range(len(columns)))
+        joined = " AND ".join(f"k.{name} = probe.c{at}" for at, name in enumerate(columns))
+        statement = text(f"SELECT DISTINCT {selected} FROM {keys.name} AS k "
+                         f"JOIN unnest({arrays}) AS probe({names}) ON {joined}")
+        found = connection.execute(statement, {f"c{at}": [values[at] for values in sought]
+                                               for at in range(len(columns))})
+    else:
+        row = "(" + ", ".join("?" * len(columns)) + ")"
+        joined = " AND ".join(f"k.{name} = probe.column{at + 1}"
+                              for at, name in enumerate(columns))
+        found = connection.exec_driver_sql(
+            f"SELECT DISTINCT {selected} FROM (VALUES {', '.join([row] * len(sought))}) "
+            f"AS probe JOIN {keys.name} AS k ON {joined}",
+            tuple(value for values in sought for value in values))
+    return {tuple(row) for row in found}
 
 
 def _classify(checked, seen: dict, imported_before: set, ref_column) -> tuple[str, list]:
@@ -240,8 +378,6 @@ def _classify(checked, seen: dict, imported_before: set, ref_column) -> tuple[st
             seen[key] = checked.row_number
     if ref in imported_before:
         return ALREADY_IMPORTED, [rows.error(ref_column, rows.ALREADY_IMPORTED, ref=ref)]
-    if probable_matches(checked.data):
-        return PROBABLY_EXISTS, []
     return VALID, []
 
 
@@ -272,8 +408,12 @@ def _count(batch: ImportBatch) -> None:
 
 
 def problem_rows(batch: ImportBatch, page: int, per_page: int) -> tuple[list, int]:
-    """Return (the rows that will not be imported on page, how many there are)."""
-    where = (ImportRow.batch_id == batch.id, ImportRow.status.not_in(IMPORTABLE))
+    """Return (the rows of page that are not plainly valid, how many there are).
+
+    Those are the rows that will not be imported, and those that probably are
+    someone in the registry already (imported, for the reviewer to decide).
+    """
+    where = (ImportRow.batch_id == batch.id, ImportRow.status != VALID)
     total = db.session.scalar(select(func.count(ImportRow.id)).where(*where)) or 0
     query = (select(ImportRow).where(*where).order_by(ImportRow.row_number)
              .limit(per_page).offset((page - 1) * per_page))
@@ -359,10 +499,12 @@ def _import_chunk(batch: ImportBatch, chunk: list, actor) -> int:
     ids = _new_person_ids(connection, len(chunk))
     records = [{"id": pid, **_person_values(row.data, now, actor_id)}
                for pid, row in zip(ids, chunk)]
-    connection.execute(insert(Person.__table__), records)
+    bulk.insert_rows(connection, Person.__table__, records)
     _insert_contacts(connection, ids, chunk)
+    matching.insert_keys(bulk.Copying(connection),
+                         [(pid, row.data) for pid, row in zip(ids, chunk)])
     snapshots = [_snapshot(record, row.data) for record, row in zip(records, chunk)]
-    connection.execute(insert(PersonVersion.__table__), [
+    bulk.insert_rows(connection, PersonVersion.__table__, [
         {"person_id": pid, "version": 1, "action": "create", "changed_at": now,
          "changed_by_id": actor_id, "snapshot": snap, "changes": None}
         for pid, snap in zip(ids, snapshots)])
@@ -429,7 +571,7 @@ def _audit_creations(connection, batch: ImportBatch, actor, created: list[tuple]
     origin = {"actor_id": chunk_event.actor_id, "actor_label": chunk_event.actor_label,
               "address": chunk_event.address, "user_agent": chunk_event.user_agent}
     now = utcnow()
-    connection.execute(insert(AuditEvent.__table__), [
+    bulk.insert_rows(connection, AuditEvent.__table__, [
         {**origin, "occurred_at": now, "action": "person.create", "object_type": "person",
          "object_id": str(pid),
          "details": {"batch": batch.id, "submission": reference, "version": 1}}
@@ -473,7 +615,7 @@ def _insert_contacts(connection, ids: list[int], chunk: list) -> None:
               for pid, row in zip(ids, chunk) for address in row.data["emails"]]
     for table, values in ((Phone, phones), (Email, emails)):
         if values:
-            connection.execute(insert(table.__table__), values)
+            bulk.insert_rows(connection, table.__table__, values)
 
 
 def _open_submissions(connection, ids: list[int], batch: ImportBatch, actor_id, now
@@ -487,7 +629,7 @@ def _open_submissions(connection, ids: list[int], batch: ImportBatch, actor_id, 
     from registry.intake.operations import fresh_references
 
     references = fresh_references(len(ids))
-    connection.execute(insert(Submission.__table__), [
+    bulk.insert_rows(connection, Submission.__table__, [
         {"person_id": pid, "kind": IMPORT, "state": PENDING, "reference": reference,
          "created_at": now, "submitted_by_id": actor_id, "batch_id": batch.id,
          "times_submitted": 1}
@@ -588,6 +730,16 @@ def import_job(batch_id: int, actor_id: int | None) -> None:
 def undo_job(batch_id: int, actor_id: int | None) -> None:
     """Undo an imported batch, committing each chunk."""
     _run_job(undo_batch, batch_id, actor_id)
+
+
+# jobs.task gives the function its application context; huey's periodic_task
+# takes the function from inside it, under a name of its own.
+@jobs.huey.periodic_task(crontab(minute="25"), name="imports.clean_uploads_hourly")
+@jobs.task()
+def clean_uploads_job() -> None:
+    """Delete the kept uploads that waited more than a day, every hour."""
+    clean_uploads()
+    db.session.commit()
 
 
 def _run_job(operation, batch_id: int, actor_id: int | None) -> None:

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from registry.extensions import db
 from registry.imports import rows
-from registry.imports.models import ImportBatch, ImportRow
-from registry.imports.operations import IMPORTABLE
+from registry.imports.models import VALID, ImportBatch, ImportRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_BOM = "\ufeff"  # so that Excel opens the CSV as UTF-8
@@ -27,12 +26,16 @@ def escape_cell(value):
 
 
 def report_lines(batch: ImportBatch):
-    """Yield the report's header, then a line per problem of each row not imported."""
+    """Yield the report's header, then a line per problem of each row not plainly valid.
+
+    Those are the rows not imported, and the rows that probably are someone
+    in the registry already.
+    """
     from registry.imports.forms import STATUS_LABELS
 
     yield [_("Row"), _("Status"), _("Column"), _("Problem"), _("Reference in the source")]
     query = (select(ImportRow).where(ImportRow.batch_id == batch.id,
-                                     ImportRow.status.not_in(IMPORTABLE))
+                                     ImportRow.status != VALID)
              .order_by(ImportRow.row_number).execution_options(yield_per=1000))
     for row in db.session.scalars(query):
         label = str(STATUS_LABELS.get(row.status, row.status))

@@ -144,7 +144,11 @@ class ResendForm(Form):
 class RejectForm(Form):
     reason = StringField(_l("Reason"), validators=[
         DataRequired(_l("Say why the entry is not accepted.")), _at_most(500)],
-        description=_l("The person who submitted the entry sees this."))
+        description=_l("The official who submitted the entry sees this."))
+    tell_reason = BooleanField(
+        _l("Tell the person the reason"),
+        description=_l("A person who registered themselves is told by e-mail that the "
+                       "entry was not accepted; tick this to give the reason too."))
 
 
 AGES = {"": _l("Any"), "2": _l("2 days or more"), "7": _l("7 days or more"),

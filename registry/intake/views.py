@@ -146,7 +146,8 @@ def reject(submission_id: int):
         people_form = people_forms.PersonForm(obj=submission.person, formdata=None)
         _fill(people_form, submission.person)
         return _review_page(submission, people_form, form), 422
-    operations.reject(submission, current_user, form.reason.data)
+    operations.reject(submission, current_user, form.reason.data,
+                      tell_reason=form.tell_reason.data)
     flash(_("The entry was rejected."), "success")
     return redirect(url_for("intake.queue"))
 

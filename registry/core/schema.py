@@ -42,6 +42,7 @@ def _import_models() -> None:
     from registry.matching import models as matching  # noqa: F401
     from registry.people import models as people  # noqa: F401
     from registry.places import models as places  # noqa: F401
+    from registry.reports import models as reports  # noqa: F401
     from registry.rights import models as rights  # noqa: F401
 
 

@@ -113,6 +113,9 @@ def test_merge_page_preselects_defaults_and_merges_the_chosen_values(app, englis
         assert db.session.get(MatchPair, world["pair"]).state == "merged"
     done = text(english.get(response.location))
     assert "Undo this merge" in done and "Tokyo" in done
+    absorbed = text(english.get(f"/people/{world['second']}"))
+    assert "This record was merged into another one" in absorbed
+    assert f'href="/people/{world["first"]}"' in absorbed
 
 
 def test_undo_from_the_merge_page_separates_the_records(app, english, world):

@@ -423,3 +423,19 @@ def test_apps_on_different_databases_do_not_share_connection_settings(tmp_path):
 
     assert "timeout" in sqlite_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
     assert "timeout" not in postgres_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+
+
+def test_an_id_too_large_for_the_database_is_not_found(client, make_user, login_as):
+    login_as(make_user("officer"))
+
+    response = client.get(f"/people/{2**63}")
+
+    assert response.status_code == 404
+
+
+def test_a_nul_byte_in_a_query_is_refused_plainly(client, make_user, login_as):
+    login_as(make_user("officer"))
+
+    response = client.get("/people/?q=Nguy%00en")
+
+    assert response.status_code == 400

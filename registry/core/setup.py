@@ -2,18 +2,31 @@
 import logging
 import secrets
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, abort, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: the largest id a PostgreSQL integer column holds
+LARGEST_ID = 2**31 - 1
+
+
+class RecordId(IntegerConverter):
+    """An integer in a URL that fits an id column: a longer one is a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
     """Initialise extensions and the request-wide behaviour on app."""
+    # Set before any blueprint adds its rules: converters are bound then.
+    app.url_map.converters["int"] = RecordId
     _configure_logging(app)
     _configure_database(app)
     from registry.core.schema import include_object
@@ -33,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish_transaction)
     app.after_request(_security_headers)
     app.before_request(_make_nonce)
+    app.before_request(_refuse_nul_bytes)
     app.teardown_request(_rollback_on_error)
 
 
@@ -127,6 +141,13 @@ def _is_writer() -> bool:
 
 def _make_nonce() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
+
+
+def _refuse_nul_bytes() -> None:
+    # PostgreSQL refuses NUL in text, and no person's data contains one.
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def _finish_transaction(response):

@@ -3,6 +3,7 @@ import os
 import threading
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, text
 
 from registry.accounts.models import User
@@ -21,6 +22,13 @@ from tests.factories import BIM_SON, MUONG_LAT, commune_area
 ASSOCIATION_JP = "Hội đồng hương Thanh Hóa tại Nhật Bản"
 ASSOCIATION_KR = "Hội người Thanh Hóa tại Hàn Quốc"
 
+
+
+@pytest.fixture(autouse=True)
+def english(app_ctx):
+    """Refusals are checked by their English wording."""
+    with force_locale("en"):
+        yield
 
 def data(name: str, *, phones=(), emails=(), associations=(), consents=("record",),
          birth="12/05/1991", hometown=BIM_SON, **extra) -> dict:
@@ -289,7 +297,7 @@ def test_not_the_same_person_is_remembered(twins, staff):
 # Two officers at once -------------------------------------------------------------
 
 def merge_in_thread(app, ids: list[int], survivor_id: int, actor_id: int, start, results):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         try:
             start.wait(timeout=10)
             records = [db.session.get(Person, pid) for pid in ids]

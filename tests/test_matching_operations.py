@@ -341,6 +341,46 @@ def test_a_saved_model_is_used_and_a_large_scan_trains_one(officer, monkeypatch)
     assert db.session.scalar(select(MatchModel.record_count)) == 2
 
 
+def test_a_degenerate_trained_model_does_not_replace_the_saved_one(officer, monkeypatch,
+                                                                    caplog):
+    add(officer, "Nguyễn Thị Hương", phones=[PHONE])
+    add(officer, "Nguyen Thi Huong", phones=[PHONE])
+    saved = scoring.default_model()
+    saved.likely = 0.97
+    row = matching.save_model(saved, record_count=1000)
+    db.session.commit()
+    monkeypatch.setattr(matching, "MIN_TRAINING_RECORDS", 2)
+    # Agreeing on the given name counts against, a different one for: upside down.
+    upside_down = scoring.Model(dict(scoring.DEFAULT_M,
+                                     given_name=[0.01, 0.01, 0.01, 0.01, 0.96]),
+                                scoring.DEFAULT_U)
+    monkeypatch.setattr(scoring, "train", lambda *args, **kwargs: upside_down)
+
+    run = scan()
+
+    assert run.state == RUN_DONE and run.pairs_found == 1
+    assert db.session.scalar(select(MatchModel.id).where(MatchModel.is_current.is_(True))) \
+        == row.id
+    assert db.session.scalar(select(func.count()).select_from(MatchModel)) == 1
+    assert "Trained match model rejected, scoring with the saved model" in caplog.text
+
+
+def test_explanations_are_stored_as_the_json_of_their_items():
+    import json
+
+    shared = {"field": "given_name", "level": "toned equal", "weight": 2.5}
+    explanations = [[shared, {"field": "gender", "level": "equal", "weight": 0.6}],
+                    [shared], [], [{"field": "phone", "level": "different", "weight": -0.4,
+                                    "note": "Hương"}]]
+    fragments = {}
+
+    texts = [matching.explanation_json(items, fragments) for items in explanations]
+
+    assert [json.loads(text) for text in texts] == explanations
+    assert texts[0].startswith('[{"field":"given_name"') and "Hương" in texts[3]
+    assert len(fragments) == 2  # each distinct item encoded once; odd items not kept
+
+
 def test_automatic_merging_is_off_by_default(app, officer):
     assert app.config["MATCH_AUTO_MERGE"] is False
     assert app.config["MATCH_AUTO_MERGE_THRESHOLD"] == 0.999

@@ -33,6 +33,8 @@ class BatchResult:
     pairs: list[ScoredPair]
     clusters: list[list[int]]
     timings: dict = field(default_factory=dict)
+    #: why the model trained in this run was not used (and must not be saved)
+    rejected: list[str] = field(default_factory=list)
 
 
 def find_duplicates(records: list[MatchRecord], model: Model | None = None,
@@ -52,10 +54,11 @@ def find_duplicates(records: list[MatchRecord], model: Model | None = None,
     left, right = candidate_pairs(table)
     timings["blocking"] = clock.lap()
 
+    rejected = []
     if train or model is None:
         report("training", 25)
-        model = scoring.train(table, left, right, context, model) if train \
-            else scoring.default_model()
+        model, rejected = _trained_or_fallback(table, left, right, context, model) if train \
+            else (scoring.default_model(), [])
         timings["training"] = clock.lap()
 
     threshold = model.likely if min_band == "likely" else model.possible
@@ -76,7 +79,26 @@ def find_duplicates(records: list[MatchRecord], model: Model | None = None,
     report("done", 100)
     log.info("Dedupe of %d records: %d candidate pairs, %d kept, %d clusters in %.1f s",
              len(records), len(left), len(pairs), len(clusters), timings["total"])
-    return BatchResult(model, pairs, clusters, timings)
+    return BatchResult(model, pairs, clusters, timings, rejected)
+
+
+def _trained_or_fallback(table, left, right, context, saved) -> tuple[Model, list[str]]:
+    """Return (model to score with, problems of the trained one) after training.
+
+    A trained model that looks degenerate gives way to the saved one, or to the
+    hand-set one when the saved one fails the same checks (an older run may have
+    saved a bad one).
+    """
+    trained = scoring.train(table, left, right, context, saved)
+    problems = scoring.model_problems(trained, table, left, right, context)
+    if not problems:
+        return trained, []
+    fallback, kind = saved, "saved"
+    if saved is None or scoring.model_problems(saved, table, left, right, context):
+        fallback, kind = scoring.default_model(), "hand-set"
+    log.warning("Trained match model rejected, scoring with the %s model: %s", kind,
+                "; ".join(problems))
+    return fallback, problems
 
 
 def _score_in_chunks(table, left, right, model, context, threshold, report):

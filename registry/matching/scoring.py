@@ -601,8 +601,24 @@ def explain_pairs(table: RecordTable, left: np.ndarray, levels: np.ndarray,
 
 
 def _explanations(levels: np.ndarray, bits: np.ndarray) -> list[list[dict]]:
+    """Return the explanations of pairs; equal items are one shared dict, not copies.
+
+    A million pairs hold few distinct (field, level, weight) items, so each is made
+    once (and serialised once, see operations.explanation_json). Read them, never
+    change them.
+    """
     labels = [labels for _, labels in COMPARISONS]
-    return [[{"field": NAMES[c], "level": labels[c][level], "weight": weight}
+    items: dict[tuple, dict] = {}
+
+    def item(c: int, level: int, weight: float) -> dict:
+        key = (c, level, weight)
+        found = items.get(key)
+        if found is None:
+            found = items[key] = {"field": NAMES[c], "level": labels[c][level],
+                                  "weight": weight}
+        return found
+
+    return [[item(c, level, weight)
              for c, (level, weight) in enumerate(zip(level_row, bit_row)) if level != NULL]
             for level_row, bit_row in zip(levels.tolist(), np.round(bits, 2).tolist())]
 
@@ -645,6 +661,19 @@ FIXED = ("relatives",)
 #: pairs sharing one of these are, nearly always, one person
 ANCHORS = ("national_id", "email", "passport")
 MIN_ANCHORED = 30
+#: an identifier on more records than this is reused (a family's e-mail, a number typed
+#: from a template, the demo's random passports) and anchors nothing
+ANCHOR_MAX_SHARED = 2
+#: an anchor must also look alike by names, birth date and gender (bits, start model):
+#: two strangers whose passports collide would teach m that names disagree
+ANCHOR_MIN_BITS = 0.0
+_ANCHOR_EVIDENCE = ("given_name", "family_name", "middle_name", "birth_date", "gender")
+#: bounds of the share of candidate pairs that match. EM on candidates full of
+#: namesakes and few duplicates drifts up (0.2 on demo data that hold none), and the
+#: probability thresholds move with it; the cap keeps "possible" at 1.6 bits of
+#: evidence at least, the floor keeps a clean registry's model from missing the
+#: duplicates typed later
+PRIOR_BOUNDS = (0.01, 0.25)
 RANDOM_PAIRS = 500_000
 #: candidate pairs looked at in training, a random sample when there are more
 TRAINING_PAIRS = 2_000_000
@@ -668,7 +697,11 @@ def train(table: RecordTable, candidate_left: np.ndarray, candidate_right: np.nd
       namesakes are common among candidates but over-corrects (the rules make
       agreement on names and on dates exclusive). The model keeps their geometric
       mean (RANDOM_U_SHARE), which measured best;
-    - the prior by EM with m and u held.
+    - the prior by EM with m and u held, within PRIOR_BOUNDS.
+
+    Anchors are identifiers shared by at most ANCHOR_MAX_SHARED records, on pairs
+    that also look alike without them. Check the result with model_problems
+    before using it.
     """
     start = model or default_model()
     tf = _term_frequencies(table)
@@ -676,12 +709,13 @@ def train(table: RecordTable, candidate_left: np.ndarray, candidate_right: np.nd
     u = _estimate_u(table, context, base, seed)
 
     sample = _sample(len(candidate_left), TRAINING_PAIRS, seed)
-    levels = compare(table, candidate_left[sample], candidate_right[sample], context, base)
-    m = _anchored_m(levels, start)
+    left, right = candidate_left[sample], candidate_right[sample]
+    levels = compare(table, left, right, context, base)
+    m = _anchored_m(levels, start, _anchors(table, left, right, levels, base))
     patterns, counts = _patterns(levels)
     u_candidates, prior = _expectation_maximisation(patterns, counts, m, u, start.prior)
     u = _blend(u, u_candidates)
-    prior = _estimate_prior(patterns, counts, m, u, prior)
+    prior = float(np.clip(_estimate_prior(patterns, counts, m, u, prior), *PRIOR_BOUNDS))
     trained = Model(m, u, prior, tf, start.likely, start.possible)
     log.info("Match model trained on %d records, %d candidate pairs (%d patterns), "
              "prior %.4f", table.size, len(candidate_left), len(patterns), prior)
@@ -694,8 +728,32 @@ def _sample(count: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(count, size, replace=False))
 
 
-def _anchored_m(levels: np.ndarray, start: Model) -> dict:
-    shares = {name: levels[:, INDEX[name]] == 0 for name in ANCHORS}
+def _anchors(table, left, right, levels, model) -> dict[str, np.ndarray]:
+    """Return, per anchor, which pairs share a rare value of it and look alike besides."""
+    evidence = pair_weights(levels, tf_adjustments(table, left, levels, model), model)
+    alike = evidence[:, [INDEX[name] for name in _ANCHOR_EVIDENCE]].sum(axis=1) \
+        > ANCHOR_MIN_BITS
+    anchors = {}
+    for name in ANCHORS:
+        rare = _rare_identifier(table, name)
+        anchors[name] = (levels[:, INDEX[name]] == 0) & rare[left] & rare[right] & alike
+    log.debug("Training anchors: %s", {name: int(a.sum()) for name, a in anchors.items()})
+    return anchors
+
+
+def _rare_identifier(table, name) -> np.ndarray:
+    """Tell, per record, whether its values of an identifier are on few records."""
+    if name == "email":
+        codes = table.emails
+        counts = np.bincount(codes.ravel(), minlength=len(table.vocab["emails"]))
+        counts[0] = 0
+        return (counts[codes] <= ANCHOR_MAX_SHARED).all(axis=1)
+    codes = getattr(table, name)
+    counts = np.bincount(codes, minlength=len(table.vocab[name]))
+    return counts[codes] <= ANCHOR_MAX_SHARED
+
+
+def _anchored_m(levels: np.ndarray, start: Model, shares: dict[str, np.ndarray]) -> dict:
     m = {}
     for column, (name, labels) in enumerate(COMPARISONS):
         if name in FIXED:
@@ -847,3 +905,51 @@ def _bounded(name, m) -> np.ndarray:
                 m[others] *= (1 - wanted) / m[others].sum()
             m[level] = wanted
     return np.maximum(m, 1e-4) / np.maximum(m, 1e-4).sum()
+
+
+# -- sanity of a trained model ------------------------------------------------------
+
+#: (comparison, level) that must weigh for one person, and those that must weigh against
+MUST_AGREE = (("given_name", 0), ("family_name", 0), ("birth_date", 0), ("gender", 0),
+              ("phone", 0), ("email", 0), ("passport", 0), ("national_id", 0))
+MUST_DISAGREE = (("given_name", 4), ("family_name", 2), ("birth_date", 5), ("gender", 1))
+#: candidate pairs looked at to compare a model's bands with the hand-set model's
+SANITY_PAIRS = 200_000
+#: a model may put this many times the hand-set model's pairs in a band, plus this
+#: share of the candidates, before it counts as flooding the queue
+FLOOD_RATIO, FLOOD_SHARE = 3.0, 0.002
+
+
+def model_problems(model: Model, table: RecordTable, left: np.ndarray, right: np.ndarray,
+                   context: Context, seed: int = 1) -> list[str]:
+    """Return what makes model unfit to score these candidates; empty when it looks sane.
+
+    Agreeing on a name, a date or an identifier must count for one person and
+    disagreeing against; and on a sample of the candidates the model must not put
+    many more pairs in a band than the hand-set model does, a sign that it learnt
+    "namesake" as "same person".
+    """
+    problems = [f"{name} {COMPARISONS[INDEX[name]][1][level]} weighs {bits:+.1f} bits"
+                for name, level, bits in _level_bits(model, MUST_AGREE) if bits <= 0]
+    problems += [f"{name} {COMPARISONS[INDEX[name]][1][level]} weighs {bits:+.1f} bits"
+                 for name, level, bits in _level_bits(model, MUST_DISAGREE) if bits >= 0]
+
+    sample = _sample(len(left), SANITY_PAIRS, seed)
+    if len(sample):
+        left, right = left[sample], right[sample]
+        flagged = _in_a_band(model, table, left, right, context)
+        reference = _in_a_band(default_model(), table, left, right, context)
+        if flagged > FLOOD_RATIO * reference + FLOOD_SHARE * len(sample):
+            problems.append(f"{flagged} of {len(sample)} sampled candidate pairs in a band, "
+                            f"against {reference} with the hand-set model")
+    return problems
+
+
+def _level_bits(model: Model, levels) -> list[tuple[str, int, float]]:
+    weights = model.weights
+    return [(name, level, float(weights[INDEX[name], level + 1])) for name, level in levels]
+
+
+def _in_a_band(model, table, left, right, context) -> int:
+    probability, _, _ = score_arrays(table, left, right, model, context)
+    return int((probability >= model.possible).sum())

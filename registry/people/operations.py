@@ -285,11 +285,15 @@ def _record_consents(person: Person, data: dict, actor) -> None:
         ))
 
 
+def is_hometown_in_scope(data: dict, actor) -> bool:
+    """Tell whether the hometown in data lies in actor's areas."""
+    units = scope_of(actor)
+    return units is None or data["hometown"][0] in units
+
+
 def check_hometown_in_scope(data: dict, actor) -> None:
     """Raise BadInput unless the hometown in data lies in actor's areas."""
-    units = scope_of(actor)
-    code = data["hometown"][0]
-    if units is not None and code not in units:
+    if not is_hometown_in_scope(data, actor):
         log.warning("User %s tried to set a hometown outside their areas", actor.id)
         raise BadInput(_("You can only enter people whose hometown is in your areas."),
                        field="hometown")

@@ -127,9 +127,7 @@ def _possible_duplicates(form: forms.PersonForm, person) -> list:
     if _confirmed_different():
         return []
     data = forms.form_data(form)
-    try:
-        operations.check_hometown_in_scope(data, current_user)
-    except BadInput:
+    if not operations.is_hometown_in_scope(data, current_user):
         return []  # saving refuses it with the reason, before any duplicate is shown
     answers = signals.checking_entry.send(data, user=current_user, person=person)
     return [match for _receiver, found in answers for match in found or ()]

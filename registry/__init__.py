@@ -50,14 +50,14 @@ def _check_settings(app: Flask) -> None:
 
 
 def _register_domains(app: Flask) -> None:
-    from registry import (accounts, audit, imports, intake, matching, people, places, reports,
-                          rights)
+    from registry import (accounts, audit, imports, intake, matching, outreach, people, places,
+                          reports, rights)
     from registry.core import views as core_views
 
     from registry.core.cli import registry_cli
 
     app.register_blueprint(core_views.bp)
     for domain in (accounts, audit, places, people, intake, imports, matching, rights,
-                   reports):
+                   reports, outreach):
         domain.init_app(app)
     app.cli.add_command(registry_cli)

@@ -200,6 +200,16 @@ ROUTES = [
     route("GET", "/api/v1/people",                    401,  401, 401, 401, 401, 401),
     route("GET", "/api/v1/people/{inside}",           401,  401, 401, 401, 401, 401),
     route("GET", "/api/v1/statistics",                401,  401, 401, 401, 401, 401),
+    # Outreach: the calendar of occasions, for officers and administrators
+    route("GET", "/outreach/occasions",             LOGIN,  200, 200, 403, 403, 403),
+    route("GET", "/outreach/occasions/new",         LOGIN,  200, 200, 403, 403, 403),
+    route("POST", "/outreach/occasions/new",        LOGIN,  422, 422, 403, 403, 403, data={}),
+    route("GET", "/outreach/occasions/999999",      LOGIN,  404, 404, 403, 403, 403),
+    route("POST", "/outreach/occasions/999999",     LOGIN,  404, 404, 403, 403, 403, data={}),
+    route("POST", "/outreach/occasions/999999/deactivate", LOGIN, 404, 404, 403, 403, 403,
+          data={}),
+    route("POST", "/outreach/occasions/999999/activate", LOGIN, 404, 404, 403, 403, 403,
+          data={}),
     # Administration
     route("GET", "/api-clients",                    LOGIN,  200, 403, 403, 403, 403),
     route("POST", "/api-clients",                   LOGIN,  422, 403, 403, 403, 403, data={}),

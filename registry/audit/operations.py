@@ -28,6 +28,7 @@ ACTIONS = (
     "person.merge", "person.unmerge", "match.not_same",
     "report.create", "api_client.create", "api_client.revoke",
     "api.people_search", "api.person_read",
+    "occasion.create", "occasion.update", "occasion.activate", "occasion.deactivate",
 )
 
 

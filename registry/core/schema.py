@@ -40,6 +40,7 @@ def _import_models() -> None:
     from registry.imports import models as imports  # noqa: F401
     from registry.intake import models as intake  # noqa: F401
     from registry.matching import models as matching  # noqa: F401
+    from registry.outreach import models as outreach  # noqa: F401
     from registry.people import models as people  # noqa: F401
     from registry.places import models as places  # noqa: F401
     from registry.reports import models as reports  # noqa: F401

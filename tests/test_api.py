@@ -143,6 +143,7 @@ def test_admin_issues_a_token_and_sees_it_once(client, login_as, make_user, app)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="new-token"' in text
     assert 'id="new-token"' not in again and "Công an tỉnh" in again
+    assert "“Authorization: Bearer &lt;token&gt;”" in again  # shown, not taken as a tag
 
 
 def test_the_openapi_document_is_served_without_a_token(client):

@@ -120,6 +120,15 @@ def test_resident_registers_and_the_evidence_is_kept(app_ctx, client):
     assert mail["To"] == "mai.le@example.com" and submission.reference in mail["Subject"]
 
 
+def test_the_confirmation_mail_is_written_in_vietnamese_by_default(app_ctx, client):
+    client.post("/register", data=registration())
+
+    [mail] = sent_messages()
+    text = mail.get_content()
+    assert "Cảm ơn bạn đã đăng ký thông tin với Sở Ngoại vụ tỉnh Thanh Hóa" in text
+    assert "Thank you" not in text
+
+
 def test_the_record_consent_is_required_and_nothing_is_saved_without_it(app_ctx, english):
     response = english.post("/register", data=registration(consent_record=None))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -60,7 +60,7 @@ def export_people(criteria: search.Criteria, user, kind: str) -> tuple[bytes, in
     rows = _count(query)
     if rows > EXPORT_MAX_ROWS:
         raise BadInput(_("The list has more than %(limit)s people. Narrow the filters "
-                         "and export again.", limit=f"{EXPORT_MAX_ROWS:,}"))
+                         "and export again.", limit=format_number(EXPORT_MAX_ROWS)))
 
     labels = Labels()
     people_found = db.session.scalars(query.execution_options(yield_per=1000))

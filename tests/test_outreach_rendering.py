@@ -7,6 +7,7 @@ from email.policy import SMTP
 import pytest
 from flask_babel import force_locale
 
+from registry.core.time import vietnam_today
 from registry.outreach import rendering
 from registry.outreach.rendering import (BODY, PLACEHOLDERS, SUBJECT, RenderError,
                                          check_template, choose_language, honorific,
@@ -380,4 +381,4 @@ def test_the_recipients_language_is_chosen_if_the_template_has_it(
 
 
 def test_vietnam_today_is_a_date():
-    assert isinstance(rendering.vietnam_today(), date)
+    assert isinstance(vietnam_today(), date)

@@ -1,7 +1,6 @@
 """Exports of people lists and annual reports: scope, formula escaping, audit, frozen figures."""
 import csv
 import io
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -9,6 +8,7 @@ from sqlalchemy import select
 
 from registry.accounts.models import User
 from registry.audit.models import AuditEvent
+from registry.core.time import vietnam_today
 from registry.extensions import db
 from registry.people.models import MERGED
 from registry.reports import operations
@@ -101,10 +101,10 @@ def test_annual_report_gives_the_same_numbers_when_opened_again(officer, client,
         create_person(officer, full_name=f"Lê Văn Số {number}")
     login_as(officer)
     client.post("/lang/en")
-    year = date.today().year
+    year = vietnam_today().year
 
     response = client.post("/reports/annual", data={"year": year,
-                                                    "cut_off": date.today().isoformat()})
+                                                    "cut_off": vietnam_today().isoformat()})
     assert response.status_code == 302
     report = db.session.scalar(select(AnnualReport))
     first = client.get(f"/reports/annual/{report.id}").get_data(as_text=True)
@@ -128,7 +128,7 @@ def test_annual_report_counts_people_not_merged_records(officer):
     absorbed.status, absorbed.merged_into_id = MERGED, kept.id
     db.session.commit()
 
-    report = operations.create_annual_report(date.today().year, date.today(), officer)
+    report = operations.create_annual_report(vietnam_today().year, vietnam_today(), officer)
 
     assert report.figures["totals"]["people"] == 1
     assert dict(map(tuple, report.figures["tables"]["country"])) == {"JP": 1}
@@ -137,7 +137,7 @@ def test_annual_report_counts_people_not_merged_records(officer):
 def test_annual_report_downloads_as_a_workbook_with_a_sheet_per_table(officer, client,
                                                                       login_as):
     create_person(officer, full_name="Lê Văn Một", occupation="Kỹ sư")
-    report = operations.create_annual_report(date.today().year, date.today(), officer)
+    report = operations.create_annual_report(vietnam_today().year, vietnam_today(), officer)
     db.session.commit()
     login_as(officer)
 

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from registry.core.text import fold, nfc
+from registry.core.time import vietnam_today
 from registry.imports.parsing import Formula, msgid_of
 from registry.people import normalise
 from registry.people.forms import MAX_EMAILS, MAX_PHONES
@@ -138,7 +139,7 @@ class RowChecker:
         self.column_of = {name: header for _index, header, name in self.columns}
         self.headers = headers
         self.width = len(headers)
-        self.today = today or date.today()
+        self.today = today or vietnam_today()
         self._hometowns: dict[tuple, tuple] = {}
         self._countries: dict[str, str | None] = {}
 

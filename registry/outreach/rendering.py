@@ -35,7 +35,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from babel.dates import format_date
 from flask_babel import gettext as _
@@ -46,14 +46,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
 from registry.core.errors import BadInput
-from registry.core.time import utcnow
+from registry.core.time import vietnam_today
 from registry.places.operations import country_name
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LANG = "vi"
 ADULT_AGE = 18
-VIETNAM_OFFSET = timedelta(hours=7)  # Vietnam keeps no summer time
 
 #: The placeholders a template may use, with the help shown beside the editor.
 PLACEHOLDERS = {
@@ -171,11 +170,6 @@ def choose_language(preferred_lang: str | None, available_langs) -> str:
     if DEFAULT_LANG in available or not available:
         return DEFAULT_LANG
     return available[0]
-
-
-def vietnam_today() -> date:
-    """Return today's date in Vietnam."""
-    return (utcnow() + VIETNAM_OFFSET).date()
 
 
 def _base_lang(lang: str | None) -> str:

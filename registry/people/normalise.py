@@ -7,6 +7,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
+from registry.core.time import vietnam_today
+
 _MARKUP = re.compile(r"[<>{}\[\]\\|`^~$%=]|&#?\w+;")
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$", re.UNICODE)
 _DOCUMENT = re.compile(r"[^0-9A-Z]")
@@ -55,7 +57,7 @@ def parse_birth_date(text: str | None, today: date | None = None) -> BirthDate:
     birth = _match_birth_date(text)
     if birth is None:
         raise Invalid(_l("Write the date of birth as dd/mm/yyyy, mm/yyyy or yyyy."))
-    _check_birth_date(birth, today or date.today())
+    _check_birth_date(birth, today or vietnam_today())
     return birth
 
 

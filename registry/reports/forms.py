@@ -6,6 +6,7 @@ from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from registry.core.forms import Form, choices
+from registry.core.time import vietnam_today
 from registry.people import search
 from registry.people.models import PURPOSES, RESIDENCE_STATUSES, STATUSES
 
@@ -54,7 +55,7 @@ class AnnualReportForm(Form):
 
     def fill_defaults(self) -> None:
         """Propose this year, cut off on 14 November, before the report is due."""
-        today = date.today()
+        today = vietnam_today()
         self.year.data = self.year.data or today.year
         self.cut_off.data = self.cut_off.data or min(today, date(today.year, 11, 14))
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from registry.audit import operations as audit
 from registry.core.errors import BadInput
-from registry.core.time import utcnow
+from registry.core.time import utcnow, vietnam_today
 from registry.extensions import db
 from registry.people import search
 from registry.reports import annual, exports, statistics
@@ -94,7 +94,7 @@ def _count(query) -> int:
 
 def create_annual_report(year: int, cut_off: date, actor) -> AnnualReport:
     """Build the annual report for year up to cut_off and store its figures."""
-    if cut_off.year < year or cut_off > date.today():
+    if cut_off.year < year or cut_off > vietnam_today():
         raise BadInput(_("The cut-off date must be in or after the report's year, and "
                          "not in the future."), field="cut_off")
     started = time.perf_counter()

@@ -37,7 +37,7 @@ from datetime import timedelta
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import String, cast, delete, func, insert, select, text
 
-from registry.core.time import as_utc, utcnow
+from registry.core.time import VIETNAM, as_utc, utcnow
 from registry.extensions import db
 from registry.people.models import (ACTIVE, MERGED, REJECTED, SUBMITTED, Person)
 from registry.reports.models import StatBuild, StatCell
@@ -211,7 +211,7 @@ def age_band(this_year: int, birth_year: int | None) -> str:
 
 
 def _last_months(by_month: dict[str, int]) -> dict[str, int]:
-    now = utcnow() + timedelta(hours=VIETNAM_OFFSET_HOURS)
+    now = utcnow().astimezone(VIETNAM)
     year, month = now.year, now.month
     months = []
     for _step in range(MONTHS_SHOWN):

@@ -6,11 +6,9 @@ public holidays of the Labour Code 2019 (article 112). Deadlines fall at the end
 of a day in Vietnam time and are stored in UTC.
 """
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from registry.core.time import as_utc
+from registry.core.time import VIETNAM, as_utc
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 WORKING_DAYS_TO_ACKNOWLEDGE = 2
 DAYS_TO_COMPLETE = 15
 FIRST_YEAR, LAST_YEAR = 2026, 2030

@@ -46,7 +46,7 @@ def page(response) -> str:
 
 def test_the_list_shows_this_years_and_next_years_dates(app, signed_in, officer):
     add_occasion(app, officer)
-    year = operations.today_in_vietnam().year
+    year = operations.vietnam_today().year
     with app.app_context():
         expected = operations.dates_of(operations.all_occasions(), year)
 
@@ -147,7 +147,7 @@ def test_reminders_list_occasions_in_their_window_without_a_campaign(app, office
 def test_the_home_page_card_shows_coming_occasions_and_reminders(app, signed_in, officer,
                                                                  monkeypatch):
     add_occasion(app, officer)
-    monkeypatch.setattr(operations, "today_in_vietnam", lambda: date(2027, 1, 10))
+    monkeypatch.setattr(operations, "vietnam_today", lambda: date(2027, 1, 10))
 
     home = page(signed_in.get("/"))
 
@@ -176,7 +176,7 @@ def test_operations_refuse_an_impossible_date(app, officer):
 
 def test_an_occasions_name_is_escaped_on_every_page(app, signed_in, officer, monkeypatch):
     add_occasion(app, officer, name_en="<b>Tết</b>")
-    monkeypatch.setattr(operations, "today_in_vietnam", lambda: date(2027, 1, 10))
+    monkeypatch.setattr(operations, "vietnam_today", lambda: date(2027, 1, 10))
 
     pages = [page(signed_in.get(url)) for url in ("/", "/outreach/occasions")]
 

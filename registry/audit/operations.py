@@ -29,6 +29,7 @@ ACTIONS = (
     "report.create", "api_client.create", "api_client.revoke",
     "api.people_search", "api.person_read",
     "occasion.create", "occasion.update", "occasion.activate", "occasion.deactivate",
+    "audience.create", "audience.update",
 )
 
 

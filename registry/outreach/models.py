@@ -1,7 +1,7 @@
 """Occasions the Department writes to Thanh Hóa people abroad for."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.time import utcnow
@@ -46,3 +46,17 @@ class Occasion(db.Model):
                 "month": self.month, "day": self.day,
                 "remind_days_before": self.remind_days_before, "is_active": self.is_active,
                 "notes": self.notes}
+
+
+class Audience(db.Model):
+    """A saved filter of people to write to; see registry.outreach.audiences for its keys."""
+
+    __tablename__ = "audience"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: countries, units, statuses, associations, languages, age_min, age_max
+    filters: Mapped[dict] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,12 +1,13 @@
 """Keeping the occasions and telling officers which are near; the request commits."""
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from flask import abort
 from sqlalchemy import select
 
 from registry.audit import operations as audit
 from registry.core.errors import BadInput
+from registry.core.time import vietnam_today
 from registry.extensions import db
 from registry.outreach import calendar
 from registry.outreach.models import Occasion
@@ -15,11 +16,6 @@ log = logging.getLogger(__name__)
 #: the fields an officer edits on an occasion
 FIELDS = ("name", "name_en", "kind", "month", "day", "remind_days_before", "notes")
 VIETNAM = calendar.VIETNAM_UTC_OFFSET
-
-
-def today_in_vietnam() -> date:
-    """Return the date it is in Vietnam now; the occasions are Vietnam's days."""
-    return (datetime.now(UTC) + timedelta(hours=VIETNAM)).date()
 
 
 def all_occasions(include_inactive: bool = True) -> list[Occasion]:
@@ -92,13 +88,13 @@ def dates_of(occasions, year: int) -> dict[int, tuple]:
 
 def coming_occasions(today: date | None = None, horizon_days: int = 120) -> list[tuple]:
     """Return (occasion, date) of the active occasions within horizon_days."""
-    today = today or today_in_vietnam()
+    today = today or vietnam_today()
     return calendar.coming(all_occasions(include_inactive=False), today, horizon_days)
 
 
 def reminders(today: date | None = None) -> list[tuple]:
     """Return (occasion, date) of the occasions in their reminder window without a campaign."""
-    today = today or today_in_vietnam()
+    today = today or vietnam_today()
     due = []
     for occasion in all_occasions(include_inactive=False):
         when = calendar.in_reminder_window(occasion, today)

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.accounts.access import requires
+from registry.core.time import vietnam_today
 from registry.outreach import forms, operations
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach")
@@ -13,7 +14,7 @@ bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 @requires("outreach.manage")
 def occasions():
     """List the occasions with their dates this year and next."""
-    year = operations.today_in_vietnam().year
+    year = vietnam_today().year
     every = operations.all_occasions()
     return render_template("outreach/occasions.html", occasions=every, year=year,
                            dates=operations.dates_of(every, year), action_form=forms.ActionForm(),

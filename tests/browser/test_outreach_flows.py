@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from registry.accounts.models import User
+from registry.core.time import vietnam_today
 from registry.extensions import db
 from registry.outreach import operations
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def add_soon(app, author, days: int, name: str, name_en: str) -> None:
     """Add a solar occasion falling days from today in Vietnam."""
-    when = operations.today_in_vietnam() + timedelta(days=days)
+    when = vietnam_today() + timedelta(days=days)
     with app.app_context():
         operations.create_occasion(
             {"name": name, "name_en": name_en, "kind": "solar", "month": when.month,
@@ -26,7 +27,7 @@ def test_an_officer_sees_the_coming_occasions_and_adds_one(app, page, url_for, s
                                                            english):
     officer = signed_in("officer")
     add_soon(app, officer, 10, "Ngày Hội Kiều bào", "Overseas Compatriots' Day")
-    coming = operations.today_in_vietnam() + timedelta(days=20)
+    coming = vietnam_today() + timedelta(days=20)
     english(page)
 
     page.goto(url_for("core.home"))

@@ -106,8 +106,8 @@ def reminders(today: date | None = None) -> list[tuple]:
 def has_campaign(occasion: Occasion, year: int) -> bool:
     """Tell whether a campaign for occasion's date in year exists already.
 
-    TODO: campaigns come with the next part of issue 5; until then no occasion has one,
-    so every occasion in its reminder window is shown.
+    TODO: there are no campaigns yet, so no occasion has one and every occasion in its
+    reminder window is shown; look the campaign up here once campaigns are stored.
     """
     return False
 

@@ -7,8 +7,8 @@ history of a status by date that could be replayed.
 TODO: replay person_version to count statuses as they stood on the cut-off day.
 Activity during the year: new registrations (records created in the year and
 accepted), people whose record was updated, and merges not undone.
-TODO: campaigns and occasions belong to the outreach domain, which has no tables
-yet; add their counts here when it has.
+TODO: the campaigns sent during the year are not counted: the outreach domain does
+not store campaigns yet; add their count here when it does.
 """
 from datetime import date, datetime, time, timedelta
 

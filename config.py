@@ -50,6 +50,20 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     JOBS_IMMEDIATE = False  # run background jobs in the calling process (tests)
 
+    # Outreach campaigns: a campaign-wide rate (0 for none), how long a sender holds a
+    # claimed batch and its campaign, retries with backoff of base × 4^n seconds up to a
+    # cap of attempts, and the share of failures among recent attempts that pauses it.
+    OUTREACH_RATE_PER_SECOND = float(os.environ.get("OUTREACH_RATE_PER_SECOND", "20"))
+    OUTREACH_BATCH_SIZE = int(os.environ.get("OUTREACH_BATCH_SIZE", "50"))
+    OUTREACH_LEASE_SECONDS = int(os.environ.get("OUTREACH_LEASE_SECONDS", "120"))
+    OUTREACH_WAIT_SECONDS = int(os.environ.get("OUTREACH_WAIT_SECONDS", "60"))
+    OUTREACH_MAX_ATTEMPTS = int(os.environ.get("OUTREACH_MAX_ATTEMPTS", "5"))
+    OUTREACH_RETRY_BASE_SECONDS = int(os.environ.get("OUTREACH_RETRY_BASE_SECONDS", "60"))
+    OUTREACH_PAUSE_ERROR_RATE = float(os.environ.get("OUTREACH_PAUSE_ERROR_RATE", "0.5"))
+    OUTREACH_PAUSE_WINDOW = 100
+    OUTREACH_PAUSE_MIN_ATTEMPTS = 20
+    OUTREACH_LOCAL_MORNING_HOUR = 9
+
     PAGE_SIZE = 50
     # Duplicates: merge without an officer only pairs scored above the threshold
     # that also share a national id, a passport or an e-mail. Off unless set.
@@ -86,3 +100,5 @@ class TestingConfig(DevelopmentConfig):
     PASSWORD_HASH_FAST = True
     MAIL_BACKEND = "memory"
     JOBS_IMMEDIATE = True
+    OUTREACH_RATE_PER_SECOND = 0.0
+    OUTREACH_WAIT_SECONDS = 0

@@ -62,6 +62,10 @@ ROUTES = [
     route("POST", "/logout",                        LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     route("GET", "/places/countries?q=Nh",            200,  200, 200, 200, 200, 200),
     route("GET", "/places/public/units?q=B",          200,  200, 200, 200, 200, 200),
+    # An unsubscribe link that names no delivery; tests/test_outreach_unsubscribe.py
+    # follows real ones.
+    route("GET", "/unsubscribe/not-a-token",          404,  404, 404, 404, 404, 404),
+    route("POST", "/unsubscribe/not-a-token",         404,  404, 404, 404, 404, 404, data={}),
     # Any member of staff
     route("GET", "/",                               LOGIN,  200, 200, 200, 200, 200),
     route("GET", "/places/units?q=B",               LOGIN,  200, 200, 200, 200, 200),

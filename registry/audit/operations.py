@@ -30,6 +30,9 @@ ACTIONS = (
     "api.people_search", "api.person_read",
     "occasion.create", "occasion.update", "occasion.activate", "occasion.deactivate",
     "audience.create", "audience.update",
+    "campaign.create", "campaign.update", "campaign.submit", "campaign.return",
+    "campaign.approve", "campaign.start", "campaign.pause", "campaign.resume",
+    "campaign.cancel", "campaign.finish", "campaign.auto_pause", "person.unsubscribe",
 )
 
 

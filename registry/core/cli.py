@@ -13,4 +13,5 @@ def worker() -> None:
     from registry.core import jobs
 
     jobs.worker_app_is(current_app._get_current_object())
+    jobs.enqueue_worker_start_tasks()
     Consumer(jobs.huey, workers=2, worker_type="thread").run()

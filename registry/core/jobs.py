@@ -26,6 +26,8 @@ def _make_huey():
 
 huey = _make_huey()
 _worker_app = None
+#: tasks enqueued whenever a worker starts, so that work a killed worker left resumes
+_at_worker_start = []
 
 
 def init_app(app) -> None:
@@ -61,3 +63,14 @@ def worker_app_is(app) -> None:
     """Use app for tasks run outside a request (the worker command sets it)."""
     global _worker_app
     _worker_app = app
+
+
+def at_worker_start(task) -> None:
+    """Enqueue task each time `registry worker` starts."""
+    _at_worker_start.append(task)
+
+
+def enqueue_worker_start_tasks() -> None:
+    """Enqueue the tasks domains asked for at worker start."""
+    for task in _at_worker_start:
+        task()

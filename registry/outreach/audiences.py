@@ -112,6 +112,11 @@ def clean_filters(filters: dict) -> dict:
     return clean
 
 
+def reachable_condition(channel: str = EMAIL) -> list:
+    """Return the conditions on Person of being reachable now, whatever the filters."""
+    return _always(channel)
+
+
 def _always(channel: str) -> list:
     """Return the conditions every audience has, whatever its filters."""
     if channel not in CHANNELS:

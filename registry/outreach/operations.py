@@ -9,7 +9,7 @@ from registry.audit import operations as audit
 from registry.core.errors import BadInput
 from registry.core.time import vietnam_today
 from registry.extensions import db
-from registry.outreach import calendar
+from registry.outreach import calendar, campaigns
 from registry.outreach.models import Occasion
 
 log = logging.getLogger(__name__)
@@ -104,12 +104,8 @@ def reminders(today: date | None = None) -> list[tuple]:
 
 
 def has_campaign(occasion: Occasion, year: int) -> bool:
-    """Tell whether a campaign for occasion's date in year exists already.
-
-    TODO: there are no campaigns yet, so no occasion has one and every occasion in its
-    reminder window is shown; look the campaign up here once campaigns are stored.
-    """
-    return False
+    """Tell whether a campaign, not cancelled, exists for occasion's date in year."""
+    return campaigns.campaign_for(occasion.id, year) is not None
 
 
 def _check_rule(fields: dict) -> None:

@@ -214,6 +214,12 @@ ROUTES = [
           data={}),
     route("POST", "/outreach/occasions/999999/activate", LOGIN, 404, 404, 403, 403, 403,
           data={}),
+    route("GET", "/outreach/audiences",             LOGIN,  200, 200, 403, 403, 403),
+    route("GET", "/outreach/audiences/new",         LOGIN,  200, 200, 403, 403, 403),
+    route("POST", "/outreach/audiences/new",        LOGIN,  422, 422, 403, 403, 403, data={}),
+    route("GET", "/outreach/audiences/999999",      LOGIN,  404, 404, 403, 403, 403),
+    route("POST", "/outreach/audiences/999999",     LOGIN,  404, 404, 403, 403, 403, data={}),
+    route("GET", "/outreach/audiences/count",       LOGIN,  200, 200, 403, 403, 403),
     # Administration
     route("GET", "/api-clients",                    LOGIN,  200, 403, 403, 403, 403),
     route("POST", "/api-clients",                   LOGIN,  422, 403, 403, 403, 403, data={}),

@@ -237,3 +237,82 @@ def _age(value, field: str) -> int | None:
     if not 0 <= age <= MAX_AGE:
         raise BadInput(_("An age is between 0 and %(most)s.", most=MAX_AGE), field=field)
     return age
+
+
+# For the audience pages ------------------------------------------------------
+
+def all_audiences() -> list[Audience]:
+    """Return every audience, by name."""
+    return list(db.session.scalars(select(Audience).order_by(Audience.name, Audience.id)))
+
+
+def get_audience(audience_id: int) -> Audience:
+    """Return the audience with audience_id, or answer 404."""
+    from flask import abort
+
+    audience = db.session.get(Audience, audience_id)
+    if audience is None:
+        abort(404)
+    return audience
+
+
+def association_choices() -> list[tuple[int, str]]:
+    """Return (id, name) of every association, by name without marks."""
+    rows = db.session.execute(select(Association.id, Association.name)
+                              .order_by(Association.name_folded, Association.id))
+    return [(association_id, name) for association_id, name in rows]
+
+
+def describe(filters: dict, locale=None) -> list[tuple[str, str]]:
+    """Return the filters that narrow the audience as (what, which) pairs, translated."""
+    from registry.core.text import fold
+    from registry.people.forms import LANGUAGE_LABELS, STATUS_LABELS
+
+    filters = {**EMPTY_FILTERS, **filters}
+    parts = [(_("Status"), ", ".join(str(STATUS_LABELS.get(status, status))
+                                      for status in filters["statuses"]))]
+
+    if filters["countries"]:
+        names = sorted((places.country_name(code, locale) for code in filters["countries"]),
+                       key=fold)
+        parts.append((_("Countries"), ", ".join(names)))
+    if filters["units"]:
+        parts.append((_("Hometowns"), ", ".join(_place_names(filters["units"]))))
+    if filters["associations"]:
+        names = _association_names(filters["associations"])
+        parts.append((_("Associations"), ", ".join(names)))
+    if filters["languages"]:
+        parts.append((_("Languages"), ", ".join(str(LANGUAGE_LABELS.get(code, code))
+                                               for code in filters["languages"])))
+    ages = _age_words(filters["age_min"], filters["age_max"])
+    if ages:
+        parts.append((_("Age"), ages))
+    return parts
+
+
+def _place_names(codes: list[str]) -> list[str]:
+    """Return the names of current units and former districts, districts marked so."""
+    units = db.session.scalars(select(Unit).where(Unit.code.in_(codes))
+                               .order_by(Unit.name_folded, Unit.code))
+    districts = db.session.scalars(select(FormerDistrict)
+                                   .where(FormerDistrict.code.in_(codes))
+                                   .order_by(FormerDistrict.name_folded))
+    return ([unit.full_name for unit in units]
+            + [_("%(name)s (former district)", name=district.full_name)
+               for district in districts])
+
+
+def _association_names(ids: list[int]) -> list[str]:
+    query = (select(Association.name).where(Association.id.in_(ids))
+             .order_by(Association.name_folded))
+    return list(db.session.scalars(query))
+
+
+def _age_words(age_min: int | None, age_max: int | None) -> str:
+    if age_min is not None and age_max is not None:
+        return _("%(least)d to %(most)d years", least=age_min, most=age_max)
+    if age_min is not None:
+        return _("%(least)d years or older", least=age_min)
+    if age_max is not None:
+        return _("%(most)d years or younger", most=age_max)
+    return ""

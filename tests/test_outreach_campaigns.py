@@ -9,7 +9,7 @@ from registry.accounts.models import User
 from registry.audit.models import AuditEvent
 from registry.core import mail
 from registry.core.errors import BadInput
-from registry.core.time import UTC, as_utc, utcnow
+from registry.core.time import UTC, as_utc, utcnow, vietnam_today
 from registry.extensions import db
 from registry.outreach import audiences, campaigns, operations, sending, unsubscribing
 from registry.outreach.models import (APPROVED, AWAITING_APPROVAL, CANCELLED, DONE, DRAFT,
@@ -355,3 +355,37 @@ def test_a_changed_token_names_nobody(draft, officer, second_officer, make_perso
     assert unsubscribing.delivery_for(token) == delivery
     assert unsubscribing.delivery_for(token[:-2] + "xx") is None
     assert unsubscribing.delivery_for("garbage") is None
+
+
+# Statistics ----------------------------------------------------------------------------
+
+def test_the_annual_report_counts_the_years_campaigns_and_messages(draft, officer,
+                                                                  second_officer,
+                                                                  make_person):
+    from registry.reports import annual
+
+    make_person(), make_person()
+    approved(draft(), officer, second_officer)
+    approved(draft(scheduled_at=utcnow() + timedelta(days=30)), officer, second_officer)
+    today = vietnam_today()
+
+    totals = annual.compute(today.year, today)["totals"]
+
+    assert (totals["campaigns"], totals["messages"]) == (1, 2)
+    last_year = annual.compute(today.year - 1, date(today.year - 1, 12, 31))["totals"]
+    assert (last_year["campaigns"], last_year["messages"]) == (0, 0)
+
+
+def test_the_dashboard_lists_running_campaigns_for_outreach_managers(draft, officer,
+                                                                    second_officer,
+                                                                    make_person, staff):
+    from registry.reports import operations as reports
+
+    make_person()
+    waiting = approved(draft(scheduled_at=utcnow() + timedelta(days=1),
+                             is_local_morning=True), officer, second_officer)
+
+    summary = reports.dashboard(officer)["outreach"]
+    assert [campaign.id for campaign, _counts in summary["campaigns"]] == [waiting.id]
+    assert summary["campaigns"][0][1]["pending"] == 1
+    assert reports.dashboard(db.session.get(User, staff["viewer"]))["outreach"] is None

@@ -73,6 +73,21 @@ def counts(campaign: Campaign) -> dict[str, int]:
     return tally
 
 
+def running() -> list[tuple[Campaign, dict]]:
+    """Return (campaign, counts) of the campaigns approved, being sent or paused."""
+    return [(campaign, counts(campaign))
+            for campaign in all_campaigns((APPROVED, SENDING, PAUSED))]
+
+
+def activity(start: datetime, until: datetime) -> tuple[int, int]:
+    """Return (campaigns that started sending, messages sent) between start and until."""
+    started = db.session.scalar(select(func.count()).where(
+        Campaign.started_at >= start, Campaign.started_at < until))
+    delivered = db.session.scalar(select(func.count()).where(
+        Delivery.status == SENT, Delivery.sent_at >= start, Delivery.sent_at < until))
+    return started or 0, delivered or 0
+
+
 def campaign_for(occasion_id: int, year: int) -> Campaign | None:
     """Return a campaign, not cancelled, for the occasion's date in year, if any."""
     query = (select(Campaign).where(Campaign.occasion_id == occasion_id,

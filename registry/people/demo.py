@@ -128,7 +128,7 @@ def insert_people(connection, rows: list[dict]) -> list[int]:
     """Insert generated rows with their phones, e-mails and consents; return the ids."""
     from sqlalchemy import insert
 
-    from registry.people.models import Consent, Email, Person, Phone
+    from registry.people.models import Consent, Email, Person, PersonVersion, Phone
     from registry.people.signals import people_inserted
 
     people = [{k: v for k, v in row.items() if k not in ("phones", "emails")} for row in rows]
@@ -141,11 +141,32 @@ def insert_people(connection, rows: list[dict]) -> list[int]:
               for pid, row in zip(ids, rows) for address in row["emails"]]
     consents = [{"person_id": pid, "purpose": purpose, "channel": "form",
                  "notice_version": "2026-01", "given_at": row["created_at"]}
-                for pid, row in zip(ids, rows)
-                for purpose in (("record", "greetings") if not row["is_outreach_opted_out"]
-                                else ("record",))]
-    for table, values in ((Phone, phones), (Email, emails), (Consent, consents)):
+                for pid, row in zip(ids, rows) for purpose in _purposes(row)]
+    versions = [{"person_id": pid, "version": 1, "action": "create",
+                 "changed_at": row["created_at"], "snapshot": first_snapshot(row)}
+                for pid, row in zip(ids, rows)]
+    for table, values in ((Phone, phones), (Email, emails), (Consent, consents),
+                          (PersonVersion, versions)):
         if values:
             connection.execute(insert(table.__table__), values)
     people_inserted.send(connection, people=list(zip(ids, rows)))  # matching writes keys
     return ids
+
+
+def _purposes(row: dict) -> tuple[str, ...]:
+    return ("record",) if row["is_outreach_opted_out"] else ("record", "greetings")
+
+
+def first_snapshot(row: dict) -> dict:
+    """Return the history's first copy of a generated row, as a saved record has it."""
+    from registry.people.operations import SNAPSHOT_FIELDS
+
+    values = {name: _plain(row.get(name)) for name in SNAPSHOT_FIELDS}
+    values.update(phones=[e164 for _, e164, _digits in row["phones"]],
+                  emails=list(row["emails"]), associations=[],
+                  consents=sorted(_purposes(row)))
+    return values
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value

@@ -31,11 +31,20 @@ API_ROLES = ("officer", "district", "viewer")
 # Dashboard -------------------------------------------------------------------------
 
 def dashboard(user) -> dict:
-    """Return what the dashboard shows user: figures and, for officers, the queues."""
-    # TODO: coming occasions and running campaigns, once the outreach domain has them.
+    """Return what the dashboard shows user: figures and, for officers, the queues,
+    the coming occasions and the running campaigns."""
     figures = statistics.figures_for(user)
     waiting = review_counts() if user.can("review.manage") else None
-    return {"figures": figures, "waiting": waiting}
+    return {"figures": figures, "waiting": waiting,
+            "outreach": outreach_summary() if user.can("outreach.manage") else None}
+
+
+def outreach_summary() -> dict:
+    """Return the coming occasions (date order) and the running campaigns with counts."""
+    from registry.outreach import campaigns, operations as outreach
+
+    return {"occasions": outreach.coming_occasions(horizon_days=120),
+            "campaigns": campaigns.running()}
 
 
 def review_counts() -> dict[str, int]:
@@ -179,7 +188,9 @@ def total_label(name: str) -> str:
     return {"people": _("People abroad (active records)"),
             "registrations": _("New registrations during the year"),
             "updated": _("People whose record was updated during the year"),
-            "merges": _("Duplicate records merged during the year")}.get(name, name)
+            "merges": _("Duplicate records merged during the year"),
+            "campaigns": _("Outreach campaigns sent during the year"),
+            "messages": _("Greetings delivered during the year")}.get(name, name)
 
 
 # API clients -----------------------------------------------------------------------

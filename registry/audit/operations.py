@@ -33,6 +33,7 @@ ACTIONS = (
     "campaign.create", "campaign.update", "campaign.submit", "campaign.return",
     "campaign.approve", "campaign.start", "campaign.pause", "campaign.resume",
     "campaign.cancel", "campaign.finish", "campaign.auto_pause", "person.unsubscribe",
+    "campaign.test_send", "campaign.export_failures",
 )
 
 

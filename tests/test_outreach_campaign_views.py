@@ -14,7 +14,7 @@ from registry.audit.models import AuditEvent
 from registry.core import mail
 from registry.core.time import VIETNAM, as_utc, vietnam_today
 from registry.extensions import db
-from registry.outreach import audiences, calendar, campaigns
+from registry.outreach import audiences, calendar, campaigns, sending
 from registry.outreach.models import (AWAITING_APPROVAL, CANCELLED, DONE, DRAFT, FAILED,
                                       PAUSED, SENDING, Campaign, Delivery, Occasion)
 from registry.people import operations as people
@@ -468,7 +468,7 @@ def test_a_campaign_that_paused_itself_says_why(app, signed_in, sending_id, add_
     campaign_id = sending_id()
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
-        campaign.state, campaign.pause_reason = PAUSED, "60% of the last 100 messages failed"
+        campaign.state, campaign.pause_reason = PAUSED, sending.pause_reason(60, 100)
         db.session.commit()
 
     shown = page(signed_in.get(f"/outreach/campaigns/{campaign_id}"))

@@ -389,3 +389,13 @@ def test_the_dashboard_lists_running_campaigns_for_outreach_managers(draft, offi
     assert [campaign.id for campaign, _counts in summary["campaigns"]] == [waiting.id]
     assert summary["campaigns"][0][1]["pending"] == 1
     assert reports.dashboard(db.session.get(User, staff["viewer"]))["outreach"] is None
+
+
+def test_a_message_printing_a_signature_the_campaign_lacks_is_refused(draft):
+    with pytest.raises(BadInput, match="signature"):
+        draft(signature=None)
+
+
+def test_a_message_printing_the_occasion_of_a_campaign_without_one_is_refused(draft):
+    with pytest.raises(BadInput, match="occasion"):
+        draft(occasion_id=None)

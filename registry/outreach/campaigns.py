@@ -338,6 +338,7 @@ def _check(fields: dict, messages: dict, approving: bool = False,
         raise BadInput(_("Choose the day to send in each recipient's local morning."),
                        field="scheduled_at")
     _check_messages(messages)
+    _check_campaign_values(fields, messages)
     if approving and fields.get("scheduled_at") and not fields.get("is_local_morning"):
         _check_not_past(fields["scheduled_at"], now)
 
@@ -356,6 +357,27 @@ def _check_messages(messages: dict) -> None:
         problems = rendering.check_template(subject, body)
         if problems:
             raise BadInput(rendering.describe(problems), field=f"body_{lang}")
+
+
+def _check_campaign_values(fields: dict, messages: dict) -> None:
+    """Refuse a message that prints a value the campaign itself lacks.
+
+    The template checker tries a sample with every value; here the signature and
+    the occasion are the campaign's own, so a body printing {{ signature }} with
+    no signature saved is refused now rather than failing for every recipient.
+    """
+    occasion = db.session.get(Occasion, fields.get("occasion_id") or 0)
+    values = {"date": fields.get("occasion_date")}
+    if occasion is not None:
+        values["name"] = {"vi": occasion.name, "en": occasion.name_en}
+    for lang, (subject, body) in messages.items():
+        if not (subject or "").strip():
+            continue
+        try:
+            rendering.render(subject, body, rendering.SAMPLE_RECIPIENT, values, lang,
+                             fields.get("signature"))
+        except rendering.RenderError as error:
+            raise BadInput(error.message, field=f"body_{lang}") from None
 
 
 def _check_not_past(scheduled_at: datetime, now: datetime | None) -> None:

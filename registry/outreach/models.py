@@ -1,6 +1,7 @@
 """Occasions, audiences, campaigns and their deliveries."""
 from datetime import date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -74,6 +75,8 @@ CAMPAIGN_STATES = (DRAFT, AWAITING_APPROVAL, APPROVED, SENDING, PAUSED, DONE, CA
 # transient failure puts it back to PENDING with a later not_before. SKIPPED: the
 # person no longer qualified when their turn came; CANCELLED with its campaign.
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+#: a pause_reason "auto:<share>:<window>": share % of the last window attempts failed
+AUTO_PAUSE = "auto"
 DELIVERY_STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED, CANCELLED)
 
 
@@ -126,6 +129,15 @@ class Campaign(db.Model):
     def message_in(self, lang: str) -> "CampaignMessage | None":
         """Return the campaign's subject and body in lang, if written."""
         return next((message for message in self.messages if message.lang == lang), None)
+
+    def pause_text(self) -> str | None:
+        """Return why the campaign paused itself, in the user's language."""
+        kind, _sep, numbers = (self.pause_reason or "").partition(":")
+        if kind != AUTO_PAUSE:
+            return self.pause_reason
+        share, _sep, window = numbers.partition(":")
+        return gettext("%(share)s%% of the last %(window)s messages failed", share=share,
+                       window=window)
 
     def content(self) -> dict:
         """Return the fields an audit diff compares."""

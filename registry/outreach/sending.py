@@ -34,8 +34,8 @@ from registry.core import jobs
 from registry.core.time import as_utc, utcnow
 from registry.extensions import db
 from registry.outreach import audiences, campaigns, channels, rendering, unsubscribing
-from registry.outreach.models import (FAILED, PAUSED, PENDING, SENDING, SENT, SKIPPED,
-                                      Campaign, Delivery)
+from registry.outreach.models import (AUTO_PAUSE, FAILED, PAUSED, PENDING, SENDING, SENT,
+                                      SKIPPED, Campaign, Delivery)
 from registry.people.models import Email, Person
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,16 @@ def tick_job() -> None:
     tick()
 
 
-jobs.at_worker_start(tick_job)
+def _tick_at_worker_start() -> None:
+    """Tick now, and again once the leases of a sender killed just before have run out."""
+    # A worker mostly starts because the last one died, seconds ago: its sender's
+    # lease still looks alive to the first tick, and the minute's tick may come
+    # only a lease and a minute later.
+    tick_job()
+    tick_job.schedule(delay=current_app.config["OUTREACH_LEASE_SECONDS"] + 1)
+
+
+jobs.at_worker_start(_tick_at_worker_start)
 
 
 def tick(now: datetime | None = None) -> list[int]:
@@ -366,7 +375,7 @@ class Sender:
 
     def _pause_itself(self) -> None:
         share = round(100 * sum(self.errors) / len(self.errors))
-        reason = f"{share}% of the last {len(self.errors)} messages failed"
+        reason = pause_reason(share, len(self.errors))
         paused = db.session.execute(_update(Campaign).where(Campaign.id == self.campaign_id,
                                                            Campaign.state == SENDING)
                                     .values(state=PAUSED, pause_reason=reason)).rowcount
@@ -418,6 +427,11 @@ class _Content:
                 footer = _("To stop receiving these messages, open:")
             self.footers[lang] = (footer, str(escape(footer)))
         return self.footers[lang]
+
+
+def pause_reason(share: int, window: int) -> str:
+    """Return the stored reason of a pause on errors; Campaign.pause_text translates it."""
+    return f"{AUTO_PAUSE}:{share}:{window}"
 
 
 def _update(model):

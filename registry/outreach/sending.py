@@ -27,7 +27,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from huey import crontab
 from markupsafe import escape
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, bindparam, event, func, or_, select, update
 
 from registry.audit import operations as audit
 from registry.core import jobs
@@ -322,27 +322,33 @@ class Sender:
 
     def _record(self, recipient: Recipient, failure: Exception | None) -> None:
         now = utcnow()
-        mine = and_(Delivery.id == recipient.delivery_id, Delivery.lease_token == self.token)
-        if failure is None:
-            values = {"status": SENT, "sent_at": now, "address": recipient.address,
-                      "lang": self.content.language_for(recipient), "last_error": None}
-            self.sent += 1
-        elif (isinstance(failure, channels.TransientFailure)
-              and recipient.attempts < self.max_attempts):
-            # attempts counts this one: waits of 1, 4, 16... times the base
-            delay = self.retry_base * 4 ** (recipient.attempts - 1)
-            values = {"status": PENDING, "not_before": now + timedelta(seconds=delay),
-                      "last_error": str(failure)[:500]}
-        else:
-            values = {"status": FAILED, "last_error": str(failure)[:500]}
         self.errors.append(failure is not None)
-
-        changed = db.session.execute(_update(Delivery).where(mine).values(
-            **values, lease_until=None, lease_token=None)).rowcount
+        if failure is None:
+            changed = db.session.execute(_MARK_SENT, {
+                "delivery_id": recipient.delivery_id, "token": self.token, "now": now,
+                "sent_to": recipient.address,
+                "sent_in": self.content.language_for(recipient)}).rowcount
+            self.sent += 1
+        else:
+            mine = and_(Delivery.id == recipient.delivery_id,
+                        Delivery.lease_token == self.token)
+            changed = db.session.execute(_update(Delivery).where(mine).values(
+                **self._failure_values(recipient, failure, now), lease_until=None,
+                lease_token=None)).rowcount
         db.session.commit()
         if not changed:
             log.warning("Campaign %s delivery %s was taken over by another sender",
                         self.campaign_id, recipient.delivery_id)
+
+    def _failure_values(self, recipient: Recipient, failure: Exception,
+                        now: datetime) -> dict:
+        if (isinstance(failure, channels.TransientFailure)
+                and recipient.attempts < self.max_attempts):
+            # attempts counts this one: waits of 1, 4, 16... times the base
+            delay = self.retry_base * 4 ** (recipient.attempts - 1)
+            return {"status": PENDING, "not_before": now + timedelta(seconds=delay),
+                    "last_error": str(failure)[:500]}
+        return {"status": FAILED, "last_error": str(failure)[:500]}
 
     def _put_back(self, batch: list[Recipient]) -> None:
         if not batch:
@@ -392,7 +398,10 @@ class _Content:
     def __init__(self, campaign: Campaign):
         self.campaign_id = campaign.id
         self.channel = campaign.channel
-        self.messages = {message.lang: message for message in campaign.messages}
+        # (subject, body) as plain strings: the rows would be read again after each
+        # message's commit expires them
+        self.messages = {message.lang: (message.subject, message.body)
+                         for message in campaign.messages}
         self.occasion = campaigns.occasion_values(campaign)
         self.signature = campaign.signature
         self.footers: dict[str, tuple[str, str]] = {}
@@ -404,9 +413,9 @@ class _Content:
     def message_for(self, recipient: Recipient, domain: str) -> channels.OutgoingMessage:
         """Return the recipient's message; raise RenderError if it cannot be written."""
         lang = self.language_for(recipient)
-        text = self.messages[lang]
-        rendered = rendering.render(text.subject, text.body, recipient.person, self.occasion,
-                                    lang, self.signature)
+        subject, body = self.messages[lang]
+        rendered = rendering.render(subject, body, recipient.person, self.occasion, lang,
+                                    self.signature)
         link = unsubscribing.link_for(recipient.delivery_id)
         text_footer, html_footer = self._footer(lang)
         return channels.OutgoingMessage(
@@ -438,6 +447,17 @@ def _update(model):
     # Rows are changed in the database only; the sender keeps no objects to refresh,
     # and comparing their times in Python would mix SQLite's naive values with aware.
     return update(model).execution_options(synchronize_session=False)
+
+
+# Marking a message sent, built once: building the statement for every message
+# took longer than SQLite took to run it.
+_deliveries = Delivery.__table__
+_MARK_SENT = (update(_deliveries)
+              .where(_deliveries.c.id == bindparam("delivery_id"),
+                     _deliveries.c.lease_token == bindparam("token"))
+              .values(status=SENT, sent_at=bindparam("now"), address=bindparam("sent_to"),
+                      lang=bindparam("sent_in"), last_error=None, lease_until=None,
+                      lease_token=None))
 
 
 def _gave_up(attempts: int) -> str:

@@ -199,6 +199,7 @@ ROUTES = [
     route("POST", "/reports/annual",                LOGIN,  422, 422, 403, 403, 403, data={}),
     route("GET", "/reports/annual/999999",          LOGIN,  404, 404, 403, 403, 403),
     route("GET", "/reports/annual/999999.xlsx",     LOGIN,  404, 404, 403, 403, 403),
+    route("GET", "/reports/annual/999999.pdf",      LOGIN,  404, 404, 403, 403, 403),
     # The partner API: bearer tokens only, a session opens nothing
     route("GET", "/api/v1/openapi.json",              200,  200, 200, 200, 200, 200),
     route("GET", "/api/v1/people",                    401,  401, 401, 401, 401, 401),

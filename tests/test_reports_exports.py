@@ -11,7 +11,7 @@ from registry.audit.models import AuditEvent
 from registry.core.time import vietnam_today
 from registry.extensions import db
 from registry.people.models import MERGED
-from registry.reports import operations
+from registry.reports import operations, pdf
 from registry.reports.exports import escape_cell
 from registry.reports.models import AnnualReport
 from tests.factories import MUONG_LAT, commune_area, create_person
@@ -146,6 +146,40 @@ def test_annual_report_downloads_as_a_workbook_with_a_sheet_per_table(officer, c
     workbook = load_workbook(io.BytesIO(response.get_data()))
     assert len(workbook.sheetnames) == 1 + len(report.figures["tables"])
     assert export_events()[0].details == {"format": "xlsx", "report": report.id}
+
+
+@pytest.mark.skipif(not pdf.available(), reason="WeasyPrint or its Pango libraries missing")
+def test_annual_report_downloads_as_pdf_with_the_departments_heading(officer, client,
+                                                                     login_as):
+    create_person(officer, full_name="Lê Văn Một")
+    report = operations.create_annual_report(vietnam_today().year, vietnam_today(), officer)
+    db.session.commit()
+    login_as(officer)
+
+    assert 'id="download-pdf"' in client.get(f"/reports/annual/{report.id}").get_data(True)
+    response = client.get(f"/reports/annual/{report.id}.pdf")
+
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = _pdf_text(response.get_data())
+    assert "SỞ NGOẠI VỤ" in text.upper() and "Download" not in text
+    assert export_events()[0].details == {"format": "pdf", "report": report.id}
+
+
+def _pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_pdf_is_not_offered_where_weasyprint_cannot_load(officer, client, login_as,
+                                                         monkeypatch):
+    monkeypatch.setattr(pdf, "available", lambda: False)
+    report = operations.create_annual_report(vietnam_today().year, vietnam_today(), officer)
+    db.session.commit()
+    login_as(officer)
+
+    assert 'id="download-pdf"' not in client.get(f"/reports/annual/{report.id}").get_data(True)
+    assert client.get(f"/reports/annual/{report.id}.pdf").status_code == 404
 
 
 def test_cut_off_date_before_the_year_is_refused(officer, client, login_as):

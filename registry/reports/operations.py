@@ -17,7 +17,7 @@ from registry.core.errors import BadInput
 from registry.core.time import utcnow, vietnam_today
 from registry.extensions import db
 from registry.people import search
-from registry.reports import annual, exports, statistics
+from registry.reports import annual, exports, pdf, statistics
 from registry.reports.labels import Labels, table_title
 from registry.reports.models import AnnualReport, ApiClient
 
@@ -168,6 +168,18 @@ def report_xlsx(report: AnnualReport) -> bytes:
     with force_locale("vi"):
         audit.record("export", report, details={"format": "xlsx", "report": report.id})
         return exports.to_xlsx(_report_sheets(report))
+
+
+def pdf_available() -> bool:
+    """Tell whether annual reports can be downloaded as PDF on this server."""
+    return pdf.available()
+
+
+def report_pdf(report: AnnualReport, page: str, base_url: str) -> bytes:
+    """Return the annual report's printable page as PDF; audited."""
+    audit.record("export", report, details={"format": "pdf", "report": report.id})
+    log.info("Annual report %s written as PDF", report.id)
+    return pdf.from_html(page, base_url)
 
 
 def _report_sheets(report: AnnualReport) -> list[tuple[str, list]]:

@@ -1,6 +1,6 @@
 """Pages of the reports domain: dashboard, exports, annual reports, API clients."""
 import pycountry
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -89,7 +89,8 @@ def annual_report(report_id: int):
     report = operations.get_annual_report(report_id)
     return render_template("reports/annual_report.html", report=report,
                            tables=operations.report_tables(report), table_title=table_title,
-                           total_label=operations.total_label)
+                           total_label=operations.total_label,
+                           pdf_available=operations.pdf_available())
 
 
 @bp.get("/reports/annual/<int:report_id>.xlsx")
@@ -100,6 +101,21 @@ def annual_report_xlsx(report_id: int):
     report = operations.get_annual_report(report_id)
     content = operations.report_xlsx(report)
     return _download(content, XLSX, f"bao-cao-nam-{report.year}-{report.id}.xlsx")
+
+
+@bp.get("/reports/annual/<int:report_id>.pdf")
+@requires("reports.annual")
+def annual_report_pdf(report_id: int):
+    """Download an annual report as PDF, when WeasyPrint is installed."""
+    if not operations.pdf_available():
+        abort(404)
+    wants_write()  # the download is audited
+    report = operations.get_annual_report(report_id)
+    page = render_template("reports/annual_report.html", report=report,
+                           tables=operations.report_tables(report), table_title=table_title,
+                           total_label=operations.total_label)
+    content = operations.report_pdf(report, page, request.url_root)
+    return _download(content, "application/pdf", f"bao-cao-nam-{report.year}-{report.id}.pdf")
 
 
 @bp.route("/api-clients", methods=["GET", "POST"])

@@ -16,4 +16,10 @@ else
   echo "Demo data already present (delete instance/ to start over)."
   $FLASK registry create-demo-staff --reset-admin
 fi
-exec $FLASK run --host 127.0.0.1 --port 5000
+# The job worker runs imports, duplicate scans and campaigns; in development its
+# e-mails (console backend) go to instance/worker.log.
+$FLASK registry worker > instance/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null' EXIT
+echo "Job worker started (log: instance/worker.log)."
+$FLASK run --host 127.0.0.1 --port 5000

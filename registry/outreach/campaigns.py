@@ -226,7 +226,7 @@ def launch(campaign: Campaign, now: datetime | None = None) -> int:
     audit.record("campaign.start", campaign, details={"recipients": campaign.recipients_count})
     log.info("Campaign %s started for %s recipients", campaign.id, campaign.recipients_count)
 
-    from registry.outreach import sending
+    from registry.outreach import sending  # it imports this module
 
     sending.dispatch(campaign.id)
     return campaign.recipients_count
@@ -249,7 +249,7 @@ def resume(campaign: Campaign, actor) -> None:
     audit.record("campaign.resume", campaign, actor=actor)
     log.info("Campaign %s resumed by user %s", campaign.id, actor.id)
 
-    from registry.outreach import sending
+    from registry.outreach import sending  # it imports this module
 
     sending.dispatch(campaign.id)
 

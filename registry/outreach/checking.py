@@ -5,8 +5,6 @@ registry.outreach.rendering, in every language the campaign is written in, and g
 to the officer's own address only, marked [TEST] and without the unsubscribe link,
 which would name no delivery.
 """
-import csv
-import io
 import logging
 from dataclasses import dataclass
 
@@ -23,15 +21,13 @@ from registry.outreach import audiences, campaigns, rendering
 from registry.outreach.models import (FAILED, PENDING, SENDING, SENT, SKIPPED, Campaign,
                                       Delivery)
 from registry.people.models import Email, Person
+from registry.reports import operations as reports
 
 log = logging.getLogger(__name__)
 
 #: how many of the audience's people the preview offers to choose from
 PREVIEW_CHOICES = 50
 TEST_MARK = "[TEST]"
-#: the start of a cell a spreadsheet would read as a formula (as registry.reports does)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_BOM = "\ufeff"  # so that Excel opens the file as UTF-8
 FINISHED = (SENT, FAILED, SKIPPED)
 
 
@@ -152,7 +148,7 @@ def failures_csv(campaign: Campaign, actor) -> tuple[bytes, int]:
 
     audit.record("campaign.export_failures", campaign, details={"rows": rows}, actor=actor)
     log.info("User %s exported the %d failures of campaign %s", actor.id, rows, campaign.id)
-    return _csv(lines), rows
+    return reports.csv_file(lines), rows
 
 
 def _failed_rows(campaign: Campaign):
@@ -167,20 +163,3 @@ def _failed_rows(campaign: Campaign):
              .where(Delivery.campaign_id == campaign.id, Delivery.status == FAILED)
              .order_by(Delivery.id))
     return db.session.execute(query)
-
-
-def escape_cell(value):
-    """Return value safe for a spreadsheet cell: never read as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _csv(lines) -> bytes:
-    buffer = io.StringIO()
-    buffer.write(CSV_BOM)
-    writer = csv.writer(buffer)
-    for line in lines:
-        writer.writerow([escape_cell(value) for value in line])
-    return buffer.getvalue().encode("utf-8")
-

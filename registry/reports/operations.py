@@ -83,6 +83,11 @@ def export_people(criteria: search.Criteria, user, kind: str) -> tuple[bytes, in
     return content, rows
 
 
+def csv_file(lines) -> bytes:
+    """Return lines as the CSV file every export writes: UTF-8, formula cells escaped."""
+    return exports.to_csv(lines)
+
+
 def describe(criteria: search.Criteria) -> dict:
     """Return the filter of an export as plain data, for the audit trail."""
     values = {"q": criteria.q, "country": criteria.country, "hometown": criteria.hometown,

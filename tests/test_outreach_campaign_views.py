@@ -338,6 +338,21 @@ def test_the_preview_for_a_chosen_person_is_in_their_language(app, signed_in, dr
     assert "<b>Nam</b>" not in shown and "&lt;b&gt;Nam&lt;/b&gt;" in shown
 
 
+def test_any_record_number_typed_in_is_previewed_beyond_the_people_offered(
+        app, signed_in, draft_id, add_person):
+    english = add_person(lang="en", gender="male", full_name="Lê Văn Nam")
+    campaign_id = draft_id()
+
+    shown = page(signed_in.get(f"/outreach/campaigns/{campaign_id}",
+                               query_string={"person": "sample", "record": str(english)}))
+
+    assert "Dear Mr Lê Văn Nam" in shown
+    assert f'value="{english}"' in shown
+    too_long = page(signed_in.get(f"/outreach/campaigns/{campaign_id}",
+                                  query_string={"record": "9" * 30}))
+    assert "Kính gửi Bà Lê Thị Mẫu" in too_long  # nobody: the sample again
+
+
 def test_a_value_a_recipient_lacks_is_told_in_the_preview(app, signed_in, draft_id,
                                                          add_person):
     no_city = add_person(city=None)

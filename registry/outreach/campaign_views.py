@@ -25,6 +25,7 @@ from registry.people import operations as people
 
 log = logging.getLogger(__name__)
 SAMPLE = "sample"
+MAX_RECORD_DIGITS = 9  # a longer record number is beyond any integer column: nobody
 
 
 # Lists and forms ------------------------------------------------------------------
@@ -112,7 +113,8 @@ def _form_page(form: forms.CampaignForm, campaign=None):
 def campaign_page(campaign_id: int):
     """Show the campaign: its state, who drafted and approved it, a preview, actions."""
     campaign = campaigns.get_campaign(campaign_id)
-    chosen = request.args.get("person", SAMPLE)
+    # A record number typed in stands for anyone, beyond the first people offered.
+    chosen = request.args.get("record", "").strip() or request.args.get("person", SAMPLE)
     return render_template("outreach/campaign.html", **_page_values(campaign),
                            **_preview_values(campaign, chosen))
 
@@ -154,7 +156,7 @@ def _progress_values(campaign) -> dict:
 def _previews(campaign, chosen: str) -> list:
     if not campaign.messages:
         return []
-    if chosen == SAMPLE or not chosen.isdigit():
+    if chosen == SAMPLE or not chosen.isdigit() or len(chosen) > MAX_RECORD_DIGITS:
         return checking.sample_previews(campaign)
     person = people.get_visible(int(chosen), current_user)
     return [checking.person_preview(campaign, person)]

@@ -298,18 +298,7 @@ def start_due(now: datetime | None = None) -> list[int]:
     return [campaign.id for campaign in due]
 
 
-# Preview and test send --------------------------------------------------------------
-
-def preview(campaign: Campaign, person: Person, today: date | None = None):
-    """Return (language, RenderedMessage) of the campaign for person."""
-    lang = rendering.choose_language(person.preferred_lang,
-                                     [message.lang for message in campaign.messages])
-    message = campaign.message_in(lang)
-    rendered = rendering.render(message.subject, message.body,
-                                rendering.recipient_from_person(person),
-                                occasion_values(campaign), lang, campaign.signature, today)
-    return lang, rendered
-
+# Values the templates print ---------------------------------------------------------
 
 def occasion_values(campaign: Campaign) -> dict:
     """Return the occasion placeholders' values of the campaign."""
